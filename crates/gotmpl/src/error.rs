@@ -1,0 +1,62 @@
+//! The engine's error: its kind and Go's exact message text.
+
+use std::fmt;
+
+/// Which stage failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The template text does not parse (`template: NAME:LINE: …`).
+    Parse,
+    /// Execution failed (`template: NAME:LINE:COL: executing "NAME" at <…>: …`).
+    Exec,
+    /// A safety limit (template depth, output size) was exceeded during execution.
+    Limit,
+}
+
+/// A parse or execution error. `Display` prints the message exactly as Go's `text/template`
+/// words it, so operators can grep for the same texts they know from confd.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    pub(crate) fn parse(message: String) -> Error {
+        Error {
+            kind: ErrorKind::Parse,
+            message,
+        }
+    }
+
+    pub(crate) fn exec(message: String) -> Error {
+        Error {
+            kind: ErrorKind::Exec,
+            message,
+        }
+    }
+
+    pub(crate) fn limit(message: String) -> Error {
+        Error {
+            kind: ErrorKind::Limit,
+            message,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,177 @@
+//! `gotmpl`: Go's `text/template` language in Rust, byte-compatible with Go 1.19 (the version
+//! the original confd is built with).
+//!
+//! ```
+//! use gotmpl::{Template, Value};
+//! use std::collections::BTreeMap;
+//!
+//! let tmpl = Template::new("greeting").parse("Hello {{.name}}{{range .xs}} {{.}}{{end}}!").unwrap();
+//! let mut data = BTreeMap::new();
+//! data.insert("name".into(), Value::from("nginx"));
+//! data.insert("xs".into(), Value::string_list(["a", "b"]));
+//! assert_eq!(tmpl.execute(&Value::map(data)).unwrap(), "Hello nginx a b!");
+//! ```
+//!
+//! # Theory of operation
+//! - [`lex`] turns text into items exactly as Go's lexer does (trim markers, comments, line
+//!   counting); [`parse`] builds a tree with Go's grammar and look-ahead, so parse errors name
+//!   the same line and token. Function names are resolved at parse time: an unknown function
+//!   is a parse error even in a branch that never runs.
+//! - [`exec`] walks the tree. It keeps Go's distinction between "no value" (`<no value>`) and a
+//!   nil interface (`<nil>`), converts arguments by the function's Go signature, and reports
+//!   errors as `template: NAME:LINE:COL: executing "NAME" at <node>: …`.
+//! - [`gofmt`] prints values as Go's `fmt` does (`[a b]`, `map[k:v]`, `{k v}`, `1e+21`).
+//! - Functions are injected by the caller ([`Function`]) with a Go [`Signature`]; they may
+//!   capture shared state, and a panic inside one becomes an error, never a crash.
+//! - [`Limits`] bound template recursion and output size so a hostile template is an error.
+//!
+//! The engine is pure: no I/O, no threads, no global state.
+#![forbid(unsafe_code)]
+
+mod ast;
+mod builtins;
+mod error;
+mod exec;
+mod func;
+pub mod gofmt;
+mod lex;
+mod parse;
+mod rval;
+mod strconv;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use error::{Error, ErrorKind};
+pub use func::{FuncError, Function, Signature};
+pub use value::{List, Map, Object, Struct, StructType, Type, Value};
+
+/// Safety limits for execution.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Nested `{{template}}` calls allowed (Go allows 100000; each level costs native stack
+    /// here, so the default is lower).
+    pub max_template_depth: usize,
+    /// Bytes of output after which execution fails.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_template_depth: 1000,
+            max_output_bytes: 1 << 30,
+        }
+    }
+}
+
+/// A function map: name → function.
+pub type FuncMap = HashMap<String, Function>;
+
+/// A parsed template set: the named top-level template plus every `define`/`block` in it.
+#[derive(Clone, Debug)]
+pub struct Template {
+    name: Arc<str>,
+    funcs: FuncMap,
+    trees: HashMap<Arc<str>, Arc<ast::Tree>>,
+    limits: Limits,
+}
+
+impl Template {
+    /// A new, empty template called `name` (the name appears in error messages).
+    pub fn new(name: &str) -> Template {
+        Template {
+            name: name.into(),
+            funcs: FuncMap::new(),
+            trees: HashMap::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Adds functions; they must be added before `parse`, as in Go.
+    pub fn funcs(mut self, funcs: impl IntoIterator<Item = (String, Function)>) -> Template {
+        self.funcs.extend(funcs);
+        self
+    }
+
+    /// Adds one function.
+    pub fn func(mut self, name: &str, f: Function) -> Template {
+        self.funcs.insert(name.to_string(), f);
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Template {
+        self.limits = limits;
+        self
+    }
+
+    /// Parses `text` as the body of this template (and its definitions).
+    pub fn parse(mut self, text: &str) -> Result<Template, Error> {
+        let scope = parse::FuncScope { user: &self.funcs };
+        let trees = parse::parse(&self.name, text, &scope)?;
+        for (name, tree) in trees {
+            let keep_old = tree.root.is_empty_tree() && self.trees.contains_key(&name);
+            if !keep_old {
+                self.trees.insert(name, tree);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The names of all templates in the set, sorted.
+    pub fn template_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.trees.keys().map(|k| &**k).collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub(crate) fn tree(&self, name: &str) -> Option<&ast::Tree> {
+        self.trees.get(name).map(|t| &**t)
+    }
+
+    /// Executes the template with `data` as dot and returns the output.
+    pub fn execute(&self, data: &Value) -> Result<String, Error> {
+        let mut out = String::new();
+        self.execute_into(&mut out, data)?;
+        Ok(out)
+    }
+
+    /// Executes into `out`; on error, `out` holds the partial output, as with Go.
+    pub fn execute_into(&self, out: &mut String, data: &Value) -> Result<(), Error> {
+        self.execute_template_into(out, &self.name, data)
+    }
+
+    /// Executes the template called `name` from this set.
+    pub fn execute_template_into(
+        &self,
+        out: &mut String,
+        name: &str,
+        data: &Value,
+    ) -> Result<(), Error> {
+        let Some(tree) = self.tree(name) else {
+            return Err(Error::exec(format!(
+                "template: no template {} associated with template {}",
+                gofmt::quote(name),
+                gofmt::quote(&self.name)
+            )));
+        };
+        // Go's `Execute(w, nil)` runs with no value at all as dot.
+        let data = if matches!(data, Value::Nil) {
+            Value::Missing
+        } else {
+            data.clone()
+        };
+        let dot = rval::RVal::plain(data);
+        let mut state = exec::State::new(self, tree, out, dot.clone());
+        match state.walk_list(&dot, &tree.root) {
+            Ok(()) => Ok(()),
+            Err(exec::Stop::Err(e)) => Err(e),
+            Err(_) => Ok(()),
+        }
+    }
+}

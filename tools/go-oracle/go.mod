@@ -1,0 +1,3 @@
+module confdrs/gooracle
+
+go 1.19

@@ -12,4 +12,5 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 (cd "$here" && GOFLAGS=-mod=mod GOPROXY=off GOWORK=off go build -o "$tmp/go-oracle" .)
-"$tmp/go-oracle" corpus "$root"/crates/gotmpl/tests/corpus/*.cases
+cd "$root"
+"$tmp/go-oracle" corpus crates/gotmpl/tests/corpus/*.cases

@@ -36,7 +36,6 @@ impl Tree {
 
 #[derive(Debug, Default)]
 pub struct ListNode {
-    pub pos: Pos,
     pub nodes: Vec<Node>,
 }
 
@@ -52,38 +51,19 @@ impl ListNode {
 
 #[derive(Debug)]
 pub enum Node {
-    Text {
-        pos: Pos,
-        text: Arc<str>,
-    },
-    Action {
-        pos: Pos,
-        line: usize,
-        pipe: Pipe,
-    },
+    Text { pos: Pos, text: Arc<str> },
+    Action { pos: Pos, pipe: Pipe },
     If(Branch),
     Range(Branch),
     With(Branch),
-    Template {
-        pos: Pos,
-        line: usize,
-        name: Arc<str>,
-        pipe: Option<Pipe>,
-    },
-    Break {
-        pos: Pos,
-        line: usize,
-    },
-    Continue {
-        pos: Pos,
-        line: usize,
-    },
+    Template { pos: Pos, name: Arc<str>, pipe: Option<Pipe> },
+    Break { pos: Pos },
+    Continue { pos: Pos },
 }
 
 #[derive(Debug)]
 pub struct Branch {
     pub pos: Pos,
-    pub line: usize,
     pub pipe: Pipe,
     pub list: ListNode,
     pub else_list: Option<ListNode>,
@@ -92,7 +72,6 @@ pub struct Branch {
 #[derive(Debug)]
 pub struct Pipe {
     pub pos: Pos,
-    pub line: usize,
     pub is_assign: bool,
     pub decl: Vec<VarNode>,
     pub cmds: Vec<Command>,
@@ -130,31 +109,16 @@ pub struct NumberNode {
 
 #[derive(Debug)]
 pub enum Operand {
-    Field {
-        pos: Pos,
-        idents: Vec<Arc<str>>,
-    },
+    Field { pos: Pos, idents: Vec<Arc<str>> },
     Variable(VarNode),
-    Identifier {
-        pos: Pos,
-        name: Arc<str>,
-        callee: Callee,
-    },
+    Identifier { pos: Pos, name: Arc<str>, callee: Callee },
     Dot(Pos),
     Nil(Pos),
     Bool(Pos, bool),
     Number(Box<NumberNode>),
-    String {
-        pos: Pos,
-        quoted: Arc<str>,
-        text: Arc<str>,
-    },
+    String { pos: Pos, quoted: Arc<str>, text: Arc<str> },
     Pipe(Box<Pipe>),
-    Chain {
-        pos: Pos,
-        node: Box<Operand>,
-        fields: Vec<Arc<str>>,
-    },
+    Chain { pos: Pos, node: Box<Operand>, fields: Vec<Arc<str>> },
 }
 
 impl Operand {

@@ -73,9 +73,7 @@ static SIGNATURES: LazyLock<Signatures> = LazyLock::new(|| {
         fallible_reflect_variadic: Signature::new(vec![r()], r()).variadic(r()).fallible(),
         print: Signature::new(vec![], Type::String).variadic(Type::Any),
         printf: Signature::new(vec![Type::String], Type::String).variadic(Type::Any),
-        eq: Signature::new(vec![r()], Type::Bool)
-            .variadic(r())
-            .fallible(),
+        eq: Signature::new(vec![r()], Type::Bool).variadic(r()).fallible(),
         compare: Signature::new(vec![r(), r()], Type::Bool).fallible(),
     }
 });
@@ -162,12 +160,7 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
         Value::Int(i) => i128::from(*i),
         Value::Uint(u) => i128::from(*u as i64),
         Value::Missing => return Err("cannot index slice/array with nil".into()),
-        other => {
-            return Err(format!(
-                "cannot index slice/array with type {}",
-                other.type_name()
-            ))
-        }
+        other => return Err(format!("cannot index slice/array with type {}", other.type_name())),
     };
     if x < 0 || x > cap as i128 {
         return Err(format!("index out of range: {x}"));
@@ -293,6 +286,7 @@ enum Kind {
     Bool,
     Int,
     Float,
+    Complex,
     String,
     Uint,
 }
@@ -303,6 +297,7 @@ fn basic_kind(v: &Value) -> Kind {
         Value::Int(_) => Kind::Int,
         Value::Uint(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
+        Value::Complex(..) => Kind::Complex,
         Value::String(_) => Kind::String,
         _ => Kind::Invalid,
     }
@@ -362,6 +357,7 @@ fn eq(arg1: &RVal, rest: &[RVal]) -> Result<bool, String> {
             match (&a, &b) {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
                 (Value::Int(x), Value::Int(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 (Value::Uint(x), Value::Uint(y)) => x == y,
@@ -417,7 +413,7 @@ fn lt(arg1: &RVal, arg2: &RVal) -> Result<bool, String> {
         (Value::Int(i), Value::Uint(u)) => *i < 0 || (*i as u64) < *u,
         (Value::Uint(u), Value::Int(i)) => *i >= 0 && *u < *i as u64,
         _ if k1 != k2 => return Err(BAD_COMPARISON.into()),
-        (Value::Bool(_), _) => return Err(BAD_COMPARISON_TYPE.into()),
+        (Value::Bool(_) | Value::Complex(..), _) => return Err(BAD_COMPARISON_TYPE.into()),
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::Int(x), Value::Int(y)) => x < y,
         (Value::String(x), Value::String(y)) => x < y,
@@ -522,11 +518,7 @@ fn call(fun: &RVal, args: &[RVal]) -> Result<RVal, String> {
             ));
         }
     } else if args.len() != fixed {
-        return Err(format!(
-            "wrong number of args: got {} want {}",
-            args.len(),
-            fixed
-        ));
+        return Err(format!("wrong number of args: got {} want {}", args.len(), fixed));
     }
     let mut argv = Vec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {

@@ -24,24 +24,15 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn parse(message: String) -> Error {
-        Error {
-            kind: ErrorKind::Parse,
-            message,
-        }
+        Error { kind: ErrorKind::Parse, message }
     }
 
     pub(crate) fn exec(message: String) -> Error {
-        Error {
-            kind: ErrorKind::Exec,
-            message,
-        }
+        Error { kind: ErrorKind::Exec, message }
     }
 
     pub(crate) fn limit(message: String) -> Error {
-        Error {
-            kind: ErrorKind::Limit,
-            message,
-        }
+        Error { kind: ErrorKind::Limit, message }
     }
 
     pub fn kind(&self) -> ErrorKind {

@@ -182,7 +182,7 @@ impl<'t, 'o> State<'t, 'o> {
     fn walk_range(&mut self, dot: &RVal, node: &'t Node, r: &'t Branch) -> Result<(), Stop> {
         self.at = At::Node(node);
         let mark = self.vars.len();
-        let result = self.walk_range_inner(dot, node, r);
+        let result = self.walk_range_inner(dot, r);
         self.vars.truncate(mark);
         match result {
             Err(Stop::Break) => Ok(()),
@@ -190,7 +190,7 @@ impl<'t, 'o> State<'t, 'o> {
         }
     }
 
-    fn walk_range_inner(&mut self, dot: &RVal, node: &'t Node, r: &'t Branch) -> Result<(), Stop> {
+    fn walk_range_inner(&mut self, dot: &RVal, r: &'t Branch) -> Result<(), Stop> {
         let val = self.eval_pipeline(dot, Some(&r.pipe))?;
         let body_mark = self.vars.len();
         let mut ran = false;
@@ -264,10 +264,8 @@ impl<'t, 'o> State<'t, 'o> {
             return Err(self.stop(format!("template {} not defined", gofmt::quote(name))));
         };
         if self.depth >= self.limits.max_template_depth {
-            let msg = format!(
-                "exceeded maximum template depth ({})",
-                self.limits.max_template_depth
-            );
+            let msg =
+                format!("exceeded maximum template depth ({})", self.limits.max_template_depth);
             return Err(Stop::Err(Error::limit(self.error_text(msg))));
         }
         let new_dot = self.eval_pipeline(dot, pipe)?;
@@ -350,17 +348,16 @@ impl<'t, 'o> State<'t, 'o> {
             Operand::Nil(_) => self.errorf("nil is not a command"),
             Operand::Number(n) => self.ideal_constant(n),
             Operand::String { text, .. } => Ok(RVal::plain(Value::String(text.clone()))),
-            _ => self.errorf(format!(
-                "can't evaluate command {}",
-                gofmt::quote(&first.to_string())
-            )),
+            _ => {
+                self.errorf(format!("can't evaluate command {}", gofmt::quote(&first.to_string())))
+            }
         }
     }
 
     fn ideal_constant(&self, n: &NumberNode) -> EResult<RVal> {
         let text = &*n.text;
-        if n.complex.is_some() {
-            return self.errorf(format!("complex constant {text} is not supported"));
+        if let Some((re, im)) = n.complex {
+            return Ok(RVal::plain(Value::Complex(re, im)));
         }
         let is_hex_int = text.len() > 2
             && text.starts_with('0')
@@ -500,9 +497,8 @@ impl<'t, 'o> State<'t, 'o> {
                 ));
             }
         } else if num_in != num_fixed {
-            return self.errorf(format!(
-                "wrong number of args for {name}: want {num_fixed} got {num_in}"
-            ));
+            return self
+                .errorf(format!("wrong number of args for {name}: want {num_fixed} got {num_in}"));
         }
         if let Callee::Builtin(b @ (Builtin::And | Builtin::Or)) = callee {
             return self.eval_and_or(*b == Builtin::Or, dot, args, fin);
@@ -553,7 +549,7 @@ impl<'t, 'o> State<'t, 'o> {
         }
         if let Some(f) = fin {
             let ty = match &sig.variadic {
-                Some(elem) if num_in - 1 >= sig.params.len() => elem,
+                Some(elem) if num_in > sig.params.len() => elem,
                 _ => &sig.params[num_in - 1],
             };
             argv.push(self.validate_type(f, Some(ty))?);
@@ -568,11 +564,7 @@ impl<'t, 'o> State<'t, 'o> {
         if matches!(value.v, Value::Missing) {
             if ty.can_be_nil() {
                 return Ok(RVal::elem(
-                    if *ty == Type::Reflect {
-                        Value::Missing
-                    } else {
-                        ty.zero()
-                    },
+                    if *ty == Type::Reflect { Value::Missing } else { ty.zero() },
                     ty,
                 ));
             }
@@ -584,9 +576,7 @@ impl<'t, 'o> State<'t, 'o> {
         match value.v.go_type() {
             Some(vt) if vt.assignable_to(ty) => Ok(RVal::plain(value.v)),
             Some(vt) => self.errorf(format!("wrong type for value; expected {ty}; got {vt}")),
-            None => self.errorf(format!(
-                "wrong type for value; expected {ty}; got interface {{}}"
-            )),
+            None => self.errorf(format!("wrong type for value; expected {ty}; got interface {{}}")),
         }
     }
 
@@ -597,11 +587,7 @@ impl<'t, 'o> State<'t, 'o> {
             Operand::Nil(_) => {
                 let ty = ty.unwrap_or(&Type::Any);
                 if ty.can_be_nil() {
-                    let zero = if *ty == Type::Reflect {
-                        Value::Missing
-                    } else {
-                        ty.zero()
-                    };
+                    let zero = if *ty == Type::Reflect { Value::Missing } else { ty.zero() };
                     return Ok(RVal::elem(zero, ty));
                 }
                 return self.errorf(format!("cannot assign nil to {ty}"));
@@ -665,9 +651,7 @@ impl<'t, 'o> State<'t, 'o> {
             Operand::Bool(_, b) => Ok(RVal::plain(Value::Bool(*b))),
             Operand::Number(num) => self.ideal_constant(num),
             Operand::String { text, .. } => Ok(RVal::plain(Value::String(text.clone()))),
-            _ => self.errorf(format!(
-                "can't handle assignment of {n} to empty interface argument"
-            )),
+            _ => self.errorf(format!("can't handle assignment of {n} to empty interface argument")),
         }
     }
 

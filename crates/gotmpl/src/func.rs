@@ -36,12 +36,7 @@ pub struct Signature {
 
 impl Signature {
     pub fn new(params: Vec<Type>, result: Type) -> Signature {
-        Signature {
-            params,
-            variadic: None,
-            result,
-            returns_error: false,
-        }
+        Signature { params, variadic: None, result, returns_error: false }
     }
 
     /// Makes the function variadic with `...elem` as its last parameter.
@@ -107,10 +102,7 @@ impl Function {
     where
         F: Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
     {
-        Function {
-            sig: Arc::new(sig),
-            imp: Arc::new(imp),
-        }
+        Function { sig: Arc::new(sig), imp: Arc::new(imp) }
     }
 
     pub fn signature(&self) -> &Arc<Signature> {

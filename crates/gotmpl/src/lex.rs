@@ -244,12 +244,7 @@ impl Lexer {
 
     fn emit(&mut self, typ: ItemType) {
         let val = self.input[self.start..self.pos].to_string();
-        self.items.push_back(Item {
-            typ,
-            pos: self.start,
-            val,
-            line: self.start_line,
-        });
+        self.items.push_back(Item { typ, pos: self.start, val, line: self.start_line });
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -300,11 +295,9 @@ impl Lexer {
             State::Identifier => self.lex_identifier(),
             State::Field => self.lex_field_or_variable(ItemType::Field),
             State::Variable => self.lex_variable(),
-            State::Char => self.lex_quoted(
-                '\'',
-                "unterminated character constant",
-                ItemType::CharConstant,
-            ),
+            State::Char => {
+                self.lex_quoted('\'', "unterminated character constant", ItemType::CharConstant)
+            }
             State::Number => self.lex_number(),
             State::Quote => self.lex_quoted('"', "unterminated quoted string", ItemType::String),
             State::RawQuote => self.lex_raw_quote(),
@@ -524,11 +517,7 @@ impl Lexer {
 
     fn lex_field_or_variable(&mut self, typ: ItemType) -> State {
         if self.at_terminator() {
-            self.emit(if typ == ItemType::Variable {
-                ItemType::Variable
-            } else {
-                ItemType::Dot
-            });
+            self.emit(if typ == ItemType::Variable { ItemType::Variable } else { ItemType::Dot });
             return State::InsideAction;
         }
         let r = loop {

@@ -59,10 +59,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_template_depth: 1000,
-            max_output_bytes: 1 << 30,
-        }
+        Limits { max_template_depth: 1000, max_output_bytes: 1 << 30 }
     }
 }
 
@@ -161,11 +158,7 @@ impl Template {
             )));
         };
         // Go's `Execute(w, nil)` runs with no value at all as dot.
-        let data = if matches!(data, Value::Nil) {
-            Value::Missing
-        } else {
-            data.clone()
-        };
+        let data = if matches!(data, Value::Nil) { Value::Missing } else { data.clone() };
         let dot = rval::RVal::plain(data);
         let mut state = exec::State::new(self, tree, out, dot.clone());
         match state.walk_list(&dot, &tree.root) {

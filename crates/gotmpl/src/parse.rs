@@ -45,18 +45,9 @@ pub fn parse(
     let text: Arc<str> = text.into();
     let mut parser = Parser::new(name, text.clone(), funcs);
     let root = parser.parse_top()?;
-    let top = Tree {
-        name: name.into(),
-        parse_name: name.into(),
-        text,
-        root,
-    };
+    let top = Tree { name: name.into(), parse_name: name.into(), text, root };
     parser.add(top)?;
-    Ok(parser
-        .tree_set
-        .into_iter()
-        .map(|(k, v)| (k, Arc::new(v)))
-        .collect())
+    Ok(parser.tree_set.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
 }
 
 struct Parser<'f> {
@@ -74,12 +65,7 @@ struct Parser<'f> {
 }
 
 fn eof_item() -> Item {
-    Item {
-        typ: ItemType::Eof,
-        pos: 0,
-        val: String::new(),
-        line: 0,
-    }
+    Item { typ: ItemType::Eof, pos: 0, val: String::new(), line: 0 }
 }
 
 impl<'f> Parser<'f> {
@@ -106,20 +92,14 @@ impl<'f> Parser<'f> {
     // ---- errors -------------------------------------------------------------------------
 
     fn errorf<T>(&self, msg: impl std::fmt::Display) -> PResult<T> {
-        Err(Error::parse(format!(
-            "template: {}:{}: {}",
-            self.parse_name, self.token[0].line, msg
-        )))
+        Err(Error::parse(format!("template: {}:{}: {}", self.parse_name, self.token[0].line, msg)))
     }
 
     fn unexpected<T>(&self, token: &Item, context: &str) -> PResult<T> {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != token.line {
-                extra = format!(
-                    " in action started at {}:{}",
-                    self.parse_name, self.action_line
-                );
+                extra = format!(" in action started at {}:{}", self.parse_name, self.action_line);
                 if token.val.ends_with(" action") {
                     extra = extra[" in action".len()..].to_string();
                 }
@@ -218,10 +198,7 @@ impl<'f> Parser<'f> {
     }
 
     fn parse_top(&mut self) -> PResult<ListNode> {
-        let mut root = ListNode {
-            pos: self.peek().pos,
-            nodes: Vec::new(),
-        };
+        let mut root = ListNode { nodes: Vec::new() };
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let delim = self.next();
@@ -233,8 +210,8 @@ impl<'f> Parser<'f> {
             }
             match self.text_or_action()? {
                 Parsed::Node(n) => root.nodes.push(n),
-                Parsed::End(_) => return self.errorf("unexpected {{end}}"),
-                Parsed::Else(..) => return self.errorf("unexpected {{else}}"),
+                Parsed::End => return self.errorf("unexpected {{end}}"),
+                Parsed::Else(_) => return self.errorf("unexpected {{else}}"),
             }
         }
         Ok(root)
@@ -258,7 +235,7 @@ impl<'f> Parser<'f> {
         let (list, end) = self.item_list()?;
         self.vars = saved_vars;
         self.range_depth = saved_range;
-        if !matches!(end, Parsed::End(_)) {
+        if !matches!(end, Parsed::End) {
             return self.errorf(format!("unexpected {} in {CONTEXT}", end.describe()));
         }
         let tree = self.new_tree(&name, list);
@@ -267,10 +244,7 @@ impl<'f> Parser<'f> {
 
     /// textOrAction* up to `{{end}}` or `{{else}}`, which is returned separately.
     fn item_list(&mut self) -> PResult<(ListNode, Parsed)> {
-        let mut list = ListNode {
-            pos: self.peek_non_space().pos,
-            nodes: Vec::new(),
-        };
+        let mut list = ListNode { nodes: Vec::new() };
         while self.peek_non_space().typ != ItemType::Eof {
             match self.text_or_action()? {
                 Parsed::Node(n) => list.nodes.push(n),
@@ -283,10 +257,9 @@ impl<'f> Parser<'f> {
     fn text_or_action(&mut self) -> PResult<Parsed> {
         let token = self.next_non_space();
         match token.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text {
-                pos: token.pos,
-                text: token.val.into(),
-            })),
+            ItemType::Text => {
+                Ok(Parsed::Node(Node::Text { pos: token.pos, text: token.val.into() }))
+            }
             ItemType::LeftDelim => {
                 self.action_line = token.line;
                 let result = self.action();
@@ -305,8 +278,8 @@ impl<'f> Parser<'f> {
             ItemType::Continue => self.break_control(token, "{{continue}}")?,
             ItemType::Else => return self.else_control(),
             ItemType::End => {
-                let t = self.expect(ItemType::RightDelim, "end")?;
-                return Ok(Parsed::End(t.pos));
+                self.expect(ItemType::RightDelim, "end")?;
+                return Ok(Parsed::End);
             }
             ItemType::If => Node::If(self.parse_control(true, "if")?),
             ItemType::Range => Node::Range(self.parse_control(false, "range")?),
@@ -316,11 +289,7 @@ impl<'f> Parser<'f> {
                 self.backup();
                 let token = self.peek();
                 let pipe = self.pipeline("command", ItemType::RightDelim)?;
-                Node::Action {
-                    pos: token.pos,
-                    line: token.line,
-                    pipe,
-                }
+                Node::Action { pos: token.pos, pipe }
             }
         };
         Ok(Parsed::Node(node))
@@ -335,25 +304,19 @@ impl<'f> Parser<'f> {
             return self.errorf(format!("{what} outside {{{{range}}}}"));
         }
         Ok(if keyword.typ == ItemType::Break {
-            Node::Break {
-                pos: keyword.pos,
-                line: keyword.line,
-            }
+            Node::Break { pos: keyword.pos }
         } else {
-            Node::Continue {
-                pos: keyword.pos,
-                line: keyword.line,
-            }
+            Node::Continue { pos: keyword.pos }
         })
     }
 
     fn else_control(&mut self) -> PResult<Parsed> {
         let peek = self.peek_non_space();
         if peek.typ == ItemType::If {
-            return Ok(Parsed::Else(peek.pos, true));
+            return Ok(Parsed::Else(true));
         }
-        let t = self.expect(ItemType::RightDelim, "else")?;
-        Ok(Parsed::Else(t.pos, false))
+        self.expect(ItemType::RightDelim, "else")?;
+        Ok(Parsed::Else(false))
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -384,19 +347,16 @@ impl<'f> Parser<'f> {
         }
         let (list, next) = listed?;
         let else_list = match next {
-            Parsed::End(_) => None,
-            Parsed::Else(pos, is_if) => {
+            Parsed::End => None,
+            Parsed::Else(is_if) => {
                 if allow_else_if && is_if {
                     // `{{else if x}}` is `{{else}}{{if x}}…{{end}}{{end}}` with one `{{end}}`.
                     self.next();
                     let inner = self.parse_control(true, "if")?;
-                    Some(ListNode {
-                        pos,
-                        nodes: vec![Node::If(inner)],
-                    })
+                    Some(ListNode { nodes: vec![Node::If(inner)] })
                 } else {
                     let (else_list, next) = self.item_list()?;
-                    if !matches!(next, Parsed::End(_)) {
+                    if !matches!(next, Parsed::End) {
                         return self.errorf(format!("expected end; found {}", next.describe()));
                     }
                     Some(else_list)
@@ -404,13 +364,7 @@ impl<'f> Parser<'f> {
             }
             Parsed::Node(_) => unreachable!("item_list returns only End or Else"),
         };
-        Ok(Branch {
-            pos: pipe.pos,
-            line: pipe.line,
-            pipe,
-            list,
-            else_list,
-        })
+        Ok(Branch { pos: pipe.pos, pipe, list, else_list })
     }
 
     fn block_control(&mut self) -> PResult<Node> {
@@ -424,17 +378,12 @@ impl<'f> Parser<'f> {
         self.vars = saved_vars;
         self.range_depth = saved_range;
         let (list, end) = listed?;
-        if !matches!(end, Parsed::End(_)) {
+        if !matches!(end, Parsed::End) {
             return self.errorf(format!("unexpected {} in {CONTEXT}", end.describe()));
         }
         let tree = self.new_tree(&name, list);
         self.add(tree)?;
-        Ok(Node::Template {
-            pos: token.pos,
-            line: token.line,
-            name: name.into(),
-            pipe: Some(pipe),
-        })
+        Ok(Node::Template { pos: token.pos, name: name.into(), pipe: Some(pipe) })
     }
 
     fn template_control(&mut self) -> PResult<Node> {
@@ -447,12 +396,7 @@ impl<'f> Parser<'f> {
         } else {
             None
         };
-        Ok(Node::Template {
-            pos: token.pos,
-            line: token.line,
-            name: name.into(),
-            pipe,
-        })
+        Ok(Node::Template { pos: token.pos, name: name.into(), pipe })
     }
 
     fn parse_template_name(&self, token: &Item, context: &str) -> PResult<String> {
@@ -469,13 +413,8 @@ impl<'f> Parser<'f> {
 
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
         let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos,
-            line: token.line,
-            is_assign: false,
-            decl: Vec::new(),
-            cmds: Vec::new(),
-        };
+        let mut pipe =
+            Pipe { pos: token.pos, is_assign: false, decl: Vec::new(), cmds: Vec::new() };
         self.declarations(&mut pipe, context)?;
         loop {
             let token = self.next_non_space();
@@ -519,19 +458,13 @@ impl<'f> Parser<'f> {
                 ItemType::Assign | ItemType::Declare => {
                     pipe.is_assign = next.typ == ItemType::Assign;
                     self.next_non_space();
-                    pipe.decl.push(VarNode {
-                        pos: v.pos,
-                        idents: vec![v.val.as_str().into()],
-                    });
+                    pipe.decl.push(VarNode { pos: v.pos, idents: vec![v.val.as_str().into()] });
                     self.vars.push(v.val);
                     return Ok(());
                 }
                 ItemType::Char if next.val == "," => {
                     self.next_non_space();
-                    pipe.decl.push(VarNode {
-                        pos: v.pos,
-                        idents: vec![v.val.as_str().into()],
-                    });
+                    pipe.decl.push(VarNode { pos: v.pos, idents: vec![v.val.as_str().into()] });
                     self.vars.push(v.val);
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().typ {
@@ -561,20 +494,14 @@ impl<'f> Parser<'f> {
         }
         for (i, c) in pipe.cmds.iter().enumerate().skip(1) {
             if c.args[0].is_non_executable() {
-                return self.errorf(format!(
-                    "non executable command in pipeline stage {}",
-                    i + 1
-                ));
+                return self.errorf(format!("non executable command in pipeline stage {}", i + 1));
             }
         }
         Ok(())
     }
 
     fn command(&mut self) -> PResult<Command> {
-        let mut cmd = Command {
-            pos: self.peek_non_space().pos,
-            args: Vec::new(),
-        };
+        let mut cmd = Command { pos: self.peek_non_space().pos, args: Vec::new() };
         loop {
             self.peek_non_space();
             if let Some(operand) = self.operand()? {
@@ -611,10 +538,7 @@ impl<'f> Parser<'f> {
         Ok(Some(match node {
             Operand::Field { mut idents, .. } => {
                 idents.extend(fields);
-                Operand::Field {
-                    pos: chain_pos,
-                    idents,
-                }
+                Operand::Field { pos: chain_pos, idents }
             }
             Operand::Variable(mut v) => {
                 v.idents.extend(fields);
@@ -631,11 +555,7 @@ impl<'f> Parser<'f> {
                     gofmt::quote(&node.to_string())
                 ));
             }
-            other => Operand::Chain {
-                pos: chain_pos,
-                node: Box::new(other),
-                fields,
-            },
+            other => Operand::Chain { pos: chain_pos, node: Box::new(other), fields },
         }))
     }
 
@@ -647,19 +567,12 @@ impl<'f> Parser<'f> {
                     return self
                         .errorf(format!("function {} not defined", gofmt::quote(&token.val)));
                 };
-                Operand::Identifier {
-                    pos: token.pos,
-                    name: token.val.as_str().into(),
-                    callee,
-                }
+                Operand::Identifier { pos: token.pos, name: token.val.as_str().into(), callee }
             }
             ItemType::Dot => Operand::Dot(token.pos),
             ItemType::Nil => Operand::Nil(token.pos),
             ItemType::Variable => Operand::Variable(self.use_var(&token)?),
-            ItemType::Field => Operand::Field {
-                pos: token.pos,
-                idents: field_idents(&token.val),
-            },
+            ItemType::Field => Operand::Field { pos: token.pos, idents: field_idents(&token.val) },
             ItemType::Bool => Operand::Bool(token.pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => match number(&token) {
                 Ok(n) => Operand::Number(Box::new(n)),
@@ -692,10 +605,7 @@ impl<'f> Parser<'f> {
         if !self.vars.iter().any(|v| **v == *idents[0]) {
             return self.errorf(format!("undefined variable {}", gofmt::quote(&idents[0])));
         }
-        Ok(VarNode {
-            pos: token.pos,
-            idents,
-        })
+        Ok(VarNode { pos: token.pos, idents })
     }
 
     #[allow(dead_code)]
@@ -711,17 +621,17 @@ fn field_idents(val: &str) -> Vec<Arc<str>> {
 /// What `text_or_action` found: a node, or the `{{end}}` / `{{else}}` that closes a list.
 enum Parsed {
     Node(Node),
-    End(Pos),
+    End,
     /// `{{else}}`; the flag says it is `{{else if …}}` with the `if` still pending.
-    Else(Pos, bool),
+    Else(bool),
 }
 
 impl Parsed {
     fn describe(&self) -> String {
         match self {
             Parsed::Node(n) => n.to_string(),
-            Parsed::End(_) => "{{end}}".into(),
-            Parsed::Else(..) => "{{else}}".into(),
+            Parsed::End => "{{end}}".into(),
+            Parsed::Else(_) => "{{else}}".into(),
         }
     }
 }
@@ -767,10 +677,10 @@ fn number(token: &Item) -> Result<NumberNode, String> {
             return Err(format!("integer overflow: {}", gofmt::quote(text)));
         }
         n.float = Some(f);
-        if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+        if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
             n.int = Some(f as i64);
         }
-        if f.fract() == 0.0 && f >= 0.0 && f < 1.844_674_407_370_955_2e19 {
+        if f.fract() == 0.0 && (0.0..1.844_674_407_370_955_2e19).contains(&f) {
             n.uint = Some(f as u64);
         }
     }
@@ -798,10 +708,7 @@ fn parse_complex(text: &str) -> Option<(f64, f64)> {
         (c == '+' || c == '-') && !matches!(body.as_bytes()[i - 1], b'e' | b'E' | b'p' | b'P')
     });
     let (i, _) = split.last()?;
-    Some((
-        strconv::parse_float(&body[..i])?,
-        strconv::parse_float(&body[i..])?,
-    ))
+    Some((strconv::parse_float(&body[..i])?, strconv::parse_float(&body[i..])?))
 }
 
 /// A complex constant with zero imaginary part is also a float (and an int if integral).

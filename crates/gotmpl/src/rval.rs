@@ -17,10 +17,7 @@ impl RVal {
 
     /// An element read from a container (or returned by a function) whose static type is `ty`.
     pub fn elem(v: Value, ty: &Type) -> RVal {
-        RVal {
-            boxed: matches!(ty, Type::Any),
-            v,
-        }
+        RVal { boxed: matches!(ty, Type::Any), v }
     }
 
     pub fn missing() -> RVal {

@@ -67,6 +67,9 @@ pub fn unquote_char(s: &str, quote: u8) -> Result<(Unquoted, &str), &'static str
     }
     let rest = &s[1..];
     let c = *rest.as_bytes().first().ok_or(SYNTAX)?;
+    if !c.is_ascii() {
+        return Err(SYNTAX);
+    }
     let tail = &rest[1..];
     let simple = |ch: char| Ok((Unquoted::Char(ch), tail));
     match c {
@@ -241,4 +244,30 @@ fn parse_hex_float(s: &str) -> Option<f64> {
     }
     let shift = exp - 4 * frac_part.len() as i32;
     Some(value * 2f64.powi(shift))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backslash_before_multibyte_char_is_a_syntax_error() {
+        // Found by fuzzing: slicing after the backslash must not split the character.
+        assert_eq!(unquote("\"\\ފ\""), Err(SYNTAX));
+    }
+
+    #[test]
+    fn numbers_follow_go_base_prefix_rules() {
+        assert_eq!(parse_int("0x1F"), Some(31));
+        assert_eq!(parse_int("0o17"), Some(15));
+        assert_eq!(parse_int("017"), Some(15));
+        assert_eq!(parse_int("0b101"), Some(5));
+        assert_eq!(parse_int("1_000"), Some(1000));
+        assert_eq!(parse_int("1__0"), None);
+        assert_eq!(parse_int("08"), None);
+        assert_eq!(parse_uint("-1"), None);
+        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_float("0x1.8p1"), Some(3.0));
+        assert_eq!(parse_float("0x1.8"), None);
+    }
 }

@@ -23,6 +23,7 @@ pub enum Type {
     /// Go `uint16` (used by `net.SRV`).
     Uint16,
     Float64,
+    Complex128,
     String,
     /// A slice; `name` is set for named slice types such as `memkv.KVPairs`.
     Slice {
@@ -43,17 +44,11 @@ pub enum Type {
 
 impl Type {
     pub fn slice(elem: Type) -> Type {
-        Type::Slice {
-            name: None,
-            elem: Arc::new(elem),
-        }
+        Type::Slice { name: None, elem: Arc::new(elem) }
     }
 
     pub fn named_slice(name: &str, elem: Type) -> Type {
-        Type::Slice {
-            name: Some(name.into()),
-            elem: Arc::new(elem),
-        }
+        Type::Slice { name: Some(name.into()), elem: Arc::new(elem) }
     }
 
     pub fn map(elem: Type) -> Type {
@@ -81,17 +76,14 @@ impl Type {
             Type::Int => Value::Int(0),
             Type::Uint | Type::Uint16 => Value::Uint(0),
             Type::Float64 => Value::Float(0.0),
+            Type::Complex128 => Value::Complex(0.0, 0.0),
             Type::String => Value::from(""),
-            Type::Slice { .. } => Value::List(Arc::new(List {
-                ty: self.clone(),
-                items: Vec::new(),
-                nil: true,
-            })),
-            Type::Map(_) => Value::Map(Arc::new(Map {
-                ty: self.clone(),
-                entries: BTreeMap::new(),
-                nil: true,
-            })),
+            Type::Slice { .. } => {
+                Value::List(Arc::new(List { ty: self.clone(), items: Vec::new(), nil: true }))
+            }
+            Type::Map(_) => {
+                Value::Map(Arc::new(Map { ty: self.clone(), entries: BTreeMap::new(), nil: true }))
+            }
             Type::Struct(st) => Value::Struct(Arc::new(Struct {
                 ty: st.clone(),
                 fields: st.fields.iter().map(|(_, t)| t.zero()).collect(),
@@ -129,10 +121,9 @@ impl fmt::Display for Type {
             Type::Uint => f.write_str("uint"),
             Type::Uint16 => f.write_str("uint16"),
             Type::Float64 => f.write_str("float64"),
+            Type::Complex128 => f.write_str("complex128"),
             Type::String => f.write_str("string"),
-            Type::Slice {
-                name: Some(name), ..
-            } => f.write_str(name),
+            Type::Slice { name: Some(name), .. } => f.write_str(name),
             Type::Slice { name: None, elem } => write!(f, "[]{elem}"),
             Type::Map(elem) => write!(f, "map[string]{elem}"),
             Type::Struct(st) => f.write_str(&st.name),
@@ -154,10 +145,7 @@ impl StructType {
     pub fn new(name: &str, fields: &[(&str, Type)]) -> Arc<StructType> {
         Arc::new(StructType {
             name: name.into(),
-            fields: fields
-                .iter()
-                .map(|(n, t)| (Arc::<str>::from(*n), t.clone()))
-                .collect(),
+            fields: fields.iter().map(|(n, t)| (Arc::<str>::from(*n), t.clone())).collect(),
         })
     }
 
@@ -228,6 +216,8 @@ pub enum Value {
     Int(i64),
     Uint(u64),
     Float(f64),
+    /// A `complex128`: real and imaginary parts (only from complex literals such as `1+2i`).
+    Complex(f64, f64),
     String(Arc<str>),
     List(Arc<List>),
     Map(Arc<Map>),
@@ -246,6 +236,7 @@ impl PartialEq for Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Uint(a), Value::Uint(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Map(a), Value::Map(b)) => a == b,
@@ -265,6 +256,7 @@ impl Value {
             Value::Int(_) => Type::Int,
             Value::Uint(_) => Type::Uint,
             Value::Float(_) => Type::Float64,
+            Value::Complex(..) => Type::Complex128,
             Value::String(_) => Type::String,
             Value::List(l) => l.ty.clone(),
             Value::Map(m) => m.ty.clone(),
@@ -290,11 +282,7 @@ impl Value {
 
     /// Builds a slice of the given slice type.
     pub fn typed_list(ty: Type, items: Vec<Value>) -> Value {
-        Value::List(Arc::new(List {
-            ty,
-            items,
-            nil: false,
-        }))
+        Value::List(Arc::new(List { ty, items, nil: false }))
     }
 
     /// Builds a `[]string`.
@@ -313,11 +301,7 @@ impl Value {
     }
 
     pub fn typed_map(ty: Type, entries: BTreeMap<Arc<str>, Value>) -> Value {
-        Value::Map(Arc::new(Map {
-            ty,
-            entries,
-            nil: false,
-        }))
+        Value::Map(Arc::new(Map { ty, entries, nil: false }))
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -336,6 +320,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Uint(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.items.is_empty(),
             Value::Map(m) => !m.entries.is_empty(),

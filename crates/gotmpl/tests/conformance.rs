@@ -23,11 +23,7 @@ fn parse_cases(text: &str) -> Vec<Case> {
         let Some(name) = line.strip_prefix("### case: ") else {
             continue;
         };
-        let mut case = Case {
-            name: name.trim().to_string(),
-            data: None,
-            template: String::new(),
-        };
+        let mut case = Case { name: name.trim().to_string(), data: None, template: String::new() };
         while let Some(line) = lines.next() {
             if let Some(data) = line.strip_prefix("### data: ") {
                 case.data = Some(data.to_string());
@@ -42,11 +38,8 @@ fn parse_cases(text: &str) -> Vec<Case> {
                 case.template = body.join("\n");
                 // The file's final newline is not part of the last template.
                 if lines.peek().is_none() && text.ends_with('\n') {
-                    case.template = case
-                        .template
-                        .strip_suffix('\n')
-                        .unwrap_or(&case.template)
-                        .to_string();
+                    case.template =
+                        case.template.strip_suffix('\n').unwrap_or(&case.template).to_string();
                 }
                 break;
             }
@@ -70,27 +63,19 @@ fn json_to_value(v: &serde_json::Value) -> Value {
         serde_json::Value::String(s) => Value::from(s.as_str()),
         serde_json::Value::Array(items) => Value::list(items.iter().map(json_to_value).collect()),
         serde_json::Value::Object(map) => {
-            let entries: BTreeMap<Arc<str>, Value> = map
-                .iter()
-                .map(|(k, v)| (Arc::from(k.as_str()), json_to_value(v)))
-                .collect();
+            let entries: BTreeMap<Arc<str>, Value> =
+                map.iter().map(|(k, v)| (Arc::from(k.as_str()), json_to_value(v))).collect();
             Value::map(entries)
         }
     }
 }
 
 fn kv_type() -> Arc<StructType> {
-    StructType::new(
-        "memkv.KVPair",
-        &[("Key", Type::String), ("Value", Type::String)],
-    )
+    StructType::new("memkv.KVPair", &[("Key", Type::String), ("Value", Type::String)])
 }
 
 fn kv(k: &Value, v: &Value) -> Value {
-    Value::Struct(Arc::new(gotmpl::Struct {
-        ty: kv_type(),
-        fields: vec![k.clone(), v.clone()],
-    }))
+    Value::Struct(Arc::new(gotmpl::Struct { ty: kv_type(), fields: vec![k.clone(), v.clone()] }))
 }
 
 fn s(v: &Value) -> &str {
@@ -119,107 +104,67 @@ fn test_funcs() -> Vec<(String, Function)> {
     let upper_sig = upper.signature().as_ref().clone();
     let err_sig = errf.signature().as_ref().clone();
     vec![
-        f(
-            "fail",
-            Signature::new(vec![String], String).fallible(),
-            |a| Err(FuncError::new(s(&a[0]))),
-        ),
-        f("boom", Signature::new(vec![], String), |_| panic!("boom")),
-        f("ok", Signature::new(vec![String], String).fallible(), |a| {
-            Ok(a[0].clone())
+        f("fail", Signature::new(vec![String], String).fallible(), |a| {
+            Err(FuncError::new(s(&a[0])))
         }),
-        f(
-            "kv",
-            Signature::new(vec![String, String], Struct(kv_type())),
-            |a| Ok(kv(&a[0], &a[1])),
-        ),
-        f(
-            "kvs",
-            Signature::new(vec![], Type::slice(Struct(kv_type()))).variadic(String),
-            |a| {
-                let pairs = a
-                    .chunks(2)
-                    .map(|c| kv(&c[0], c.get(1).unwrap_or(&Value::from(""))))
-                    .collect();
-                Ok(Value::typed_list(Type::slice(Struct(kv_type())), pairs))
-            },
-        ),
-        f(
-            "strs",
-            Signature::new(vec![], Type::slice(String)).variadic(String),
-            |a| Ok(Value::typed_list(Type::slice(String), a.to_vec())),
-        ),
-        f(
-            "ints",
-            Signature::new(vec![], Type::slice(Int)).variadic(Int),
-            |a| Ok(Value::typed_list(Type::slice(Int), a.to_vec())),
-        ),
-        f(
-            "join",
-            Signature::new(vec![Type::slice(String), String], String),
-            |a| {
-                let Value::List(l) = &a[0] else {
-                    return Ok(Value::from(""));
-                };
-                let parts: Vec<&str> = l.items.iter().map(s).collect();
-                Ok(Value::from(parts.join(s(&a[1]))))
-            },
-        ),
+        f("boom", Signature::new(vec![], String), |_| panic!("boom")),
+        f("ok", Signature::new(vec![String], String).fallible(), |a| Ok(a[0].clone())),
+        f("kv", Signature::new(vec![String, String], Struct(kv_type())), |a| Ok(kv(&a[0], &a[1]))),
+        f("kvs", Signature::new(vec![], Type::slice(Struct(kv_type()))).variadic(String), |a| {
+            let pairs =
+                a.chunks(2).map(|c| kv(&c[0], c.get(1).unwrap_or(&Value::from("")))).collect();
+            Ok(Value::typed_list(Type::slice(Struct(kv_type())), pairs))
+        }),
+        f("strs", Signature::new(vec![], Type::slice(String)).variadic(String), |a| {
+            Ok(Value::typed_list(Type::slice(String), a.to_vec()))
+        }),
+        f("ints", Signature::new(vec![], Type::slice(Int)).variadic(Int), |a| {
+            Ok(Value::typed_list(Type::slice(Int), a.to_vec()))
+        }),
+        f("join", Signature::new(vec![Type::slice(String), String], String), |a| {
+            let Value::List(l) = &a[0] else {
+                return Ok(Value::from(""));
+            };
+            let parts: Vec<&str> = l.items.iter().map(s).collect();
+            Ok(Value::from(parts.join(s(&a[1]))))
+        }),
         f("add", Signature::new(vec![Int, Int], Int), |a| {
             Ok(Value::Int(int(&a[0]).wrapping_add(int(&a[1]))))
         }),
-        f(
-            "cat",
-            Signature::new(vec![String], String).variadic(String),
-            |a| {
-                let parts: Vec<&str> = a.iter().map(s).collect();
-                Ok(Value::from(parts.join("-")))
-            },
-        ),
-        f(
-            "mkmap",
-            Signature::new(vec![], Type::map(Any))
-                .variadic(Any)
-                .fallible(),
-            |a| {
-                if a.len() % 2 == 1 {
-                    return Err(FuncError::new("invalid map call"));
-                }
-                let mut m = BTreeMap::new();
-                for pair in a.chunks(2) {
-                    let Some(k) = pair[0].as_str() else {
-                        return Err(FuncError::new("map keys must be strings"));
-                    };
-                    m.insert(Arc::from(k), pair[1].clone());
-                }
-                Ok(Value::map(m))
-            },
-        ),
-        f("nilval", Signature::new(vec![], Any), |_| Ok(Value::Nil)),
-        f(
-            "half",
-            Signature::new(vec![Float64], Float64),
-            |a| match a[0] {
-                Value::Float(x) => Ok(Value::Float(x / 2.0)),
-                _ => Ok(Value::Float(0.0)),
-            },
-        ),
-        f("touint", Signature::new(vec![Int], Uint), |a| {
-            Ok(Value::Uint(int(&a[0]) as u64))
+        f("cat", Signature::new(vec![String], String).variadic(String), |a| {
+            let parts: Vec<&str> = a.iter().map(s).collect();
+            Ok(Value::from(parts.join("-")))
         }),
+        f("mkmap", Signature::new(vec![], Type::map(Any)).variadic(Any).fallible(), |a| {
+            if a.len() % 2 == 1 {
+                return Err(FuncError::new("invalid map call"));
+            }
+            let mut m = BTreeMap::new();
+            for pair in a.chunks(2) {
+                let Some(k) = pair[0].as_str() else {
+                    return Err(FuncError::new("map keys must be strings"));
+                };
+                m.insert(Arc::from(k), pair[1].clone());
+            }
+            Ok(Value::map(m))
+        }),
+        f("nilval", Signature::new(vec![], Any), |_| Ok(Value::Nil)),
+        f("half", Signature::new(vec![Float64], Float64), |a| match a[0] {
+            Value::Float(x) => Ok(Value::Float(x / 2.0)),
+            _ => Ok(Value::Float(0.0)),
+        }),
+        f("touint", Signature::new(vec![Int], Uint), |a| Ok(Value::Uint(int(&a[0]) as u64))),
         ("upperfn".into(), {
             let upper = upper.clone();
-            Function::new(
-                Signature::new(vec![], Type::Func(Arc::new(upper_sig))),
-                move |_| Ok(Value::Func(upper.clone())),
-            )
+            Function::new(Signature::new(vec![], Type::Func(Arc::new(upper_sig))), move |_| {
+                Ok(Value::Func(upper.clone()))
+            })
         }),
         ("errfn".into(), {
             let errf = errf.clone();
-            Function::new(
-                Signature::new(vec![], Type::Func(Arc::new(err_sig))),
-                move |_| Ok(Value::Func(errf.clone())),
-            )
+            Function::new(Signature::new(vec![], Type::Func(Arc::new(err_sig))), move |_| {
+                Ok(Value::Func(errf.clone()))
+            })
         }),
     ]
 }
@@ -230,10 +175,7 @@ fn run_case(case: &Case) -> (String, String, String) {
         Some(text) => json_to_value(&serde_json::from_str(text).expect("case data is JSON")),
         None => Value::Missing,
     };
-    let tmpl = match Template::new("tpl")
-        .funcs(test_funcs())
-        .parse(&case.template)
-    {
+    let tmpl = match Template::new("tpl").funcs(test_funcs()).parse(&case.template) {
         Ok(t) => t,
         Err(e) => return ("parse_error".into(), String::new(), e.to_string()),
     };
@@ -254,13 +196,7 @@ fn divergences() -> BTreeMap<String, String> {
     table
         .into_iter()
         .map(|(name, v)| {
-            (
-                name,
-                v.get("reason")
-                    .and_then(|r| r.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            )
+            (name, v.get("reason").and_then(|r| r.as_str()).unwrap_or_default().to_string())
         })
         .collect()
 }
@@ -313,15 +249,8 @@ fn corpus_matches_go() {
             }
         }
     }
-    eprintln!(
-        "{total} cases, {} failing, {} listed divergences",
-        failures.len(),
-        diverging.len()
-    );
-    assert!(
-        total >= 300,
-        "the corpus must hold at least 300 cases, found {total}"
-    );
+    eprintln!("{total} cases, {} failing, {} listed divergences", failures.len(), diverging.len());
+    assert!(total >= 300, "the corpus must hold at least 300 cases, found {total}");
     assert!(
         listed_but_passing.is_empty(),
         "listed as divergences but agree with Go: {listed_but_passing:?}"

@@ -86,21 +86,27 @@ fn seed10k() -> (Template, Value) {
         },
     );
     let s = store.clone();
-    let getvs =
-        Function::new(Signature::new(vec![Type::String], Type::slice(Type::String)).fallible(), move |a| {
-            let mut values: Vec<&str> = s.gets(&str_arg(a)).into_iter().map(|(_, v)| v.as_str()).collect();
+    let getvs = Function::new(
+        Signature::new(vec![Type::String], Type::slice(Type::String)).fallible(),
+        move |a| {
+            let mut values: Vec<&str> =
+                s.gets(&str_arg(a)).into_iter().map(|(_, v)| v.as_str()).collect();
             values.sort_unstable();
             Ok(Value::string_list(values))
-        });
+        },
+    );
     let s = store;
-    let ls = Function::new(Signature::new(vec![Type::String], Type::slice(Type::String)), move |a| {
-        let prefix = format!("{}/", str_arg(a).trim_end_matches('/'));
-        let mut names: Vec<&str> =
-            s.under(&prefix).map(|(k, _)| k[prefix.len()..].split('/').next().unwrap_or("")).collect();
-        names.sort_unstable();
-        names.dedup();
-        Ok(Value::string_list(names))
-    });
+    let ls =
+        Function::new(Signature::new(vec![Type::String], Type::slice(Type::String)), move |a| {
+            let prefix = format!("{}/", str_arg(a).trim_end_matches('/'));
+            let mut names: Vec<&str> = s
+                .under(&prefix)
+                .map(|(k, _)| k[prefix.len()..].split('/').next().unwrap_or(""))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            Ok(Value::string_list(names))
+        });
     let base = Function::new(Signature::new(vec![Type::String], Type::String), move |a| {
         let p = str_arg(a);
         let trimmed = p.trim_end_matches('/');
@@ -159,7 +165,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = args.iter().find(|a| !a.starts_with("--")).map(String::as_str);
     let print = args.iter().any(|a| a == "--print");
-    for (name, build) in [("range40k", range40k as fn() -> (Template, Value)), ("seed10k", seed10k)] {
+    for (name, build) in [("range40k", range40k as fn() -> (Template, Value)), ("seed10k", seed10k)]
+    {
         if only.is_some_and(|o| o != name) {
             continue;
         }

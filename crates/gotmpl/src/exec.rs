@@ -70,7 +70,10 @@ pub(crate) struct State<'t, 'o> {
     limits: &'t Limits,
     out: &'o mut String,
     vars: Vec<(Arc<str>, RVal)>,
+    /// Template calls in progress (Go's `state.depth`).
     depth: usize,
+    /// Lists being walked, across template calls: bounds the native stack.
+    nesting: usize,
     at: At<'t>,
 }
 
@@ -83,6 +86,7 @@ impl<'t, 'o> State<'t, 'o> {
             out,
             vars: vec![("$".into(), dot)],
             depth: 0,
+            nesting: 0,
             at: At::None,
         }
     }
@@ -114,10 +118,20 @@ impl<'t, 'o> State<'t, 'o> {
     // ---- walking ----------------------------------------------------------------------------
 
     pub(crate) fn walk_list(&mut self, dot: &RVal, list: &'t ListNode) -> Result<(), Stop> {
-        for node in &list.nodes {
-            self.walk(dot, node)?;
+        if self.nesting >= self.limits.max_nesting {
+            let msg = format!("exceeded maximum nesting depth ({})", self.limits.max_nesting);
+            return Err(Stop::Err(Error::limit(self.error_text(msg))));
         }
-        Ok(())
+        self.nesting += 1;
+        let mut result = Ok(());
+        for node in &list.nodes {
+            result = self.walk(dot, node);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.nesting -= 1;
+        result
     }
 
     fn walk(&mut self, dot: &RVal, node: &'t Node) -> Result<(), Stop> {
@@ -276,6 +290,7 @@ impl<'t, 'o> State<'t, 'o> {
             out: &mut *self.out,
             vars: vec![("$".into(), new_dot.clone())],
             depth: self.depth + 1,
+            nesting: self.nesting,
             at: At::None,
         };
         inner.walk_list(&new_dot, &tree.root)

@@ -1113,14 +1113,18 @@ impl Decimal {
         d
     }
 
-    /// `abs` correctly rounded to `n` significant digits.
+    /// `abs` correctly rounded to `n` significant digits. An f64's exact decimal expansion has
+    /// at most 767 significant digits, so asking for more only adds zeros, which are trimmed
+    /// anyway; the cap also keeps Rust's formatter within its precision range (found by fuzzing:
+    /// `%.237654g`).
     fn significant(abs: f64, n: i32) -> Decimal {
-        Decimal::from_sci(&format!("{abs:.*e}", (n - 1).max(0) as usize))
+        Decimal::from_sci(&format!("{abs:.*e}", (n - 1).clamp(0, 800) as usize))
     }
 
-    /// `abs` correctly rounded to `prec` digits after the decimal point.
+    /// `abs` correctly rounded to `prec` digits after the decimal point (an f64 has at most 1074
+    /// of them, so the same cap applies).
     fn fixed(abs: f64, prec: i32) -> Decimal {
-        Decimal::from_fixed(&format!("{abs:.*}", prec as usize))
+        Decimal::from_fixed(&format!("{abs:.*}", prec.clamp(0, 1100) as usize))
     }
 
     fn nd(&self) -> i32 {

@@ -31,8 +31,9 @@ impl FuncScope<'_> {
 }
 
 /// Parenthesised pipelines and nested control structures deeper than this are rejected, so a
-/// hostile template cannot overflow the stack (Go has no such limit in 1.19).
-pub const MAX_NESTING: usize = 1000;
+/// hostile template cannot overflow the stack (Go has no such limit in 1.19). Real templates
+/// nest a handful of levels.
+pub const MAX_NESTING: usize = 100;
 
 type PResult<T> = Result<T, Error>;
 

@@ -66,6 +66,11 @@ fn star_match(pattern: &str, name: &str) -> bool {
 }
 
 fn seed10k() -> (Template, Value) {
+    let tmpl = Template::new("seed10k").funcs(seed_funcs()).parse(SEED_TEMPLATE).expect("parses");
+    (tmpl, Value::Missing)
+}
+
+fn seed_funcs() -> Vec<(String, Function)> {
     let mut keys = BTreeMap::new();
     for i in 0..10_000 {
         let s = format!("svc{i:05}");
@@ -112,14 +117,10 @@ fn seed10k() -> (Template, Value) {
         let trimmed = p.trim_end_matches('/');
         Ok(Value::from(trimmed.rsplit('/').next().unwrap_or("/")))
     });
-    let tmpl = Template::new("seed10k")
-        .func("gets", gets)
-        .func("getvs", getvs)
-        .func("ls", ls)
-        .func("base", base)
-        .parse(SEED_TEMPLATE)
-        .expect("parses");
-    (tmpl, Value::Missing)
+    [("gets", gets), ("getvs", getvs), ("ls", ls), ("base", base)]
+        .into_iter()
+        .map(|(n, f)| (n.to_string(), f))
+        .collect()
 }
 
 fn median(mut xs: Vec<Duration>) -> Duration {
@@ -130,6 +131,23 @@ fn median(mut xs: Vec<Duration>) -> Duration {
     } else {
         xs[n / 2]
     }
+}
+
+/// Parse time of a template, 200 times, like `go-oracle bench`'s `-parse` lines.
+fn run_parse(name: &str, text: &str, funcs: &[(String, Function)]) {
+    let mut times = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let t = Instant::now();
+        let parsed = Template::new(name).funcs(funcs.iter().cloned()).parse(text).expect("parses");
+        times.push(t.elapsed());
+        drop(parsed);
+    }
+    let min = times.iter().min().copied().unwrap_or_default();
+    println!(
+        "workload={name}-parse engine=gotmpl iters=200 median_us={:.1} min_us={:.1}",
+        median(times).as_secs_f64() * 1e6,
+        min.as_secs_f64() * 1e6
+    );
 }
 
 fn run(name: &str, tmpl: &Template, data: &Value) {
@@ -171,6 +189,14 @@ fn main() {
             continue;
         }
         let (tmpl, data) = build();
+        let (text, funcs) = if name == "range40k" {
+            (RANGE_TEMPLATE, vec![])
+        } else {
+            (SEED_TEMPLATE, seed_funcs())
+        };
+        if !print {
+            run_parse(name, text, &funcs);
+        }
         if print {
             print!("{}", tmpl.execute(&data).expect("executes"));
             return;

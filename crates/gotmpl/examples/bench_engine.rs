@@ -126,7 +126,7 @@ fn seed_funcs() -> Vec<(String, Function)> {
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort_unstable();
     let n = xs.len();
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (xs[n / 2 - 1] + xs[n / 2]) / 2
     } else {
         xs[n / 2]

@@ -1,0 +1,599 @@
+//! YAML → flat `/a/b/c` keys, as confd's file backend does it (pure: no I/O). The rules and
+//! the deliberate differences from confd are documented on [`flatten_yaml`]; the YAML 1.1
+//! scalar rules in detail in `resolve.rs`.
+
+mod resolve;
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span};
+
+use confd_kv::gopath;
+use resolve::{format_float, resolve_scalar, Scalar, CORE_PREFIX};
+
+/// Deepest nesting of collections accepted (yaml.v2's limit is also 10000).
+pub const MAX_DEPTH: usize = 10_000;
+
+/// Alias expansion guard: a collection that expands (through aliases and merges) to more than
+/// this many nodes *and* to more than [`ALIAS_RATIO`] times the nodes written so far is
+/// rejected, like yaml.v2's "document contains excessive aliasing". Documents without
+/// aliases never trip it.
+const ALIAS_MIN_BUDGET: u64 = 1_000_000;
+const ALIAS_RATIO: u64 = 10;
+
+/// A YAML error at a place in the text (1-based line and column, in characters).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct YamlError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl YamlError {
+    fn at(mark: Marker, message: impl Into<String>) -> YamlError {
+        YamlError { line: mark.line(), column: mark.col() + 1, message: message.into() }
+    }
+
+    fn from_scan(e: &ScanError) -> YamlError {
+        YamlError::at(*e.marker(), e.info())
+    }
+}
+
+/// Parse one YAML file's text and flatten it into `(key, value)` pairs as confd does.
+///
+/// Keys are absolute (`/database/host`); pairs come in document order with no repeated key
+/// (when several entries flatten to the same key, the later one's value is kept).
+///
+/// confd reads each file with Go's `gopkg.in/yaml.v2` (v2.4.0) into a
+/// `map[interface{}]interface{}` and walks it (`nodeWalk`); this does the same:
+///
+/// - mapping keys are appended with Go's `path.Join`, so `a/b:`, `/x:`, `c//d/:` and even
+///   `..:` are cleaned like paths; sequence items get `/0`, `/1`, …;
+/// - strings are kept as is, integers printed in decimal, booleans as `true`/`false`, floats
+///   with Go's `FormatFloat(v, 'f', -1, 64)` (`1.50` → `1.5`, `1e3` → `1000`, `.inf` → `+Inf`);
+///   nulls produce no key;
+/// - plain scalars are resolved with yaml.v2's YAML 1.1 rules: `y yes on true` (also `Y Yes
+///   YES On ON True TRUE`) are `true`, `n no off false` (same case variants) are `false`,
+///   `~ null Null NULL` and nothing are null, `0777` is 511, `0x1F` 31, `0o17` 15, `0b101` 5,
+///   `1_000` 1000, `08` the float 8, `.inf`/`-.inf`/`.nan` floats, timestamps (`2001-12-14`)
+///   stay text, `1e400` (overflow) stays text; quoted and block scalars are always strings;
+///   `!!str`, `!!int`, … tags are honoured (`!!int abc` is an error), `!!binary` is decoded;
+/// - anchors, aliases and `<<` merge keys work as in yaml.v2 (a merge overrides keys written
+///   before it and is overridden by keys written after it; earlier maps of a merge list win);
+/// - only the first document of a file is read; the top level must be a mapping (or empty);
+/// - limits: [`MAX_DEPTH`] nested block collections, 255 nested flow collections (`[[[…]]]`,
+///   the parser's limit; yaml.v2 allows 10000), and alias expansion is bounded (yaml.v2's
+///   "document contains excessive aliasing").
+///
+/// Syntax comes from `saphyr-parser` (a YAML 1.2 event parser); the YAML 1.1 resolution,
+/// anchors, merges and flattening are ours. Every error carries a 1-based line and column;
+/// syntax error texts are saphyr's, not libyaml's.
+///
+/// Deliberate differences from confd (which would panic, drop silently, or be random):
+/// - Non-string mapping keys (`80:`, `yes:`, `1.5:`) make confd panic; here they become path
+///   segments in their resolved form: integers in decimal (`0x1F:` → `31`, `0777:` → `511`),
+///   booleans `true`/`false` (`on:` → `true`), floats as `FormatFloat`. A null key (`~:`) or
+///   a collection key is an error.
+/// - Integers above `i64::MAX` (Go `uint64`) are silently dropped by confd; here they are
+///   printed in decimal.
+/// - When two mapping entries of one file flatten to the same key (`a/b: 1` next to
+///   `a: {b: 2}`), confd's result depends on Go's random map order; here the entry written
+///   later in the document wins (a repeated key replaces the earlier one at its new place).
+/// - Where YAML 1.2 syntax differs from libyaml's 1.1, we follow 1.2: `%YAML 1.2` and the
+///   `\/` escape are accepted, and NEL (U+0085) and LS (U+2028) in a plain scalar are
+///   ordinary characters where libyaml breaks the line.
+pub fn flatten_yaml(text: &str) -> Result<Vec<(String, String)>, YamlError> {
+    check_characters(text)?;
+    match build(text)? {
+        None => Ok(Vec::new()),
+        Some((Value::Scalar(Scalar::Null), _)) => Ok(Vec::new()),
+        Some((Value::Map(map), _)) => Ok(flatten(&map)),
+        Some((other, mark)) => Err(YamlError::at(
+            mark,
+            format!("the top level must be a mapping of keys, found {}", other.describe()),
+        )),
+    }
+}
+
+/// Turn a file's bytes into text as libyaml would: UTF-8 (with or without BOM), or UTF-16 LE/BE
+/// when the file starts with the matching BOM. Invalid encoding is an error with its position.
+pub fn decode_yaml_bytes(bytes: &[u8]) -> Result<String, YamlError> {
+    let utf16 = match bytes {
+        [0xFF, 0xFE, rest @ ..] => Some((rest, false)),
+        [0xFE, 0xFF, rest @ ..] => Some((rest, true)),
+        _ => None,
+    };
+    if let Some((rest, big_endian)) = utf16 {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| match (c, big_endian) {
+                ([a, b], false) => u16::from_le_bytes([*a, *b]),
+                ([a, b], true) => u16::from_be_bytes([*a, *b]),
+                // An odd trailing byte: not valid UTF-16.
+                _ => 0xDC00,
+            })
+            .collect();
+        let mut text = String::with_capacity(units.len());
+        for r in char::decode_utf16(units) {
+            match r {
+                Ok(c) => text.push(c),
+                Err(_) => {
+                    let (line, column) = line_col(&text, text.len());
+                    return Err(YamlError {
+                        line,
+                        column,
+                        message: "invalid UTF-16 text".to_string(),
+                    });
+                }
+            }
+        }
+        return Ok(text);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, column) = line_col(good, good.len());
+            Err(YamlError { line, column, message: "invalid UTF-8 text".to_string() })
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` of `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// libyaml accepts only printable characters: tab, line breaks, and everything from U+0020 up
+/// except DEL, the C1 controls (but NEL), U+FFFE/U+FFFF. yaml.v2 rejects the rest.
+fn check_characters(text: &str) -> Result<(), YamlError> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}')
+            || matches!(c, '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    };
+    match text.char_indices().find(|&(_, c)| !allowed(c)) {
+        None => Ok(()),
+        Some((at, c)) => {
+            let (line, column) = line_col(text, at);
+            Err(YamlError {
+                line,
+                column,
+                message: format!(
+                    "control characters are not allowed (found U+{:04X})",
+                    u32::from(c)
+                ),
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document as yaml.v2 decodes it into interface{}.
+
+#[derive(Debug, Clone)]
+enum Value {
+    Scalar(Scalar),
+    Seq(Rc<SeqNode>),
+    Map(Rc<MapNode>),
+}
+
+#[derive(Debug)]
+struct SeqNode {
+    items: Vec<Value>,
+    /// Nodes after expanding aliases and merges (itself included), saturating.
+    size: u64,
+}
+
+#[derive(Debug)]
+struct MapNode {
+    items: Vec<(Key, Value)>,
+    /// Nodes after expanding aliases and merges (itself included), saturating.
+    size: u64,
+}
+
+// Deeply nested documents would overflow the stack if dropped recursively: take the tree
+// apart with an explicit stack instead.
+impl Drop for SeqNode {
+    fn drop(&mut self) {
+        dismantle(std::mem::take(&mut self.items));
+    }
+}
+
+impl Drop for MapNode {
+    fn drop(&mut self) {
+        dismantle(std::mem::take(&mut self.items).into_iter().map(|(_, v)| v).collect());
+    }
+}
+
+fn dismantle(mut stack: Vec<Value>) {
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Scalar(_) => {}
+            Value::Seq(rc) => {
+                if let Ok(mut node) = Rc::try_unwrap(rc) {
+                    stack.append(&mut node.items);
+                }
+            }
+            Value::Map(rc) => {
+                if let Ok(mut node) = Rc::try_unwrap(rc) {
+                    stack.extend(node.items.drain(..).map(|(_, v)| v));
+                }
+            }
+        }
+    }
+}
+
+impl Value {
+    fn size(&self) -> u64 {
+        match self {
+            Value::Scalar(_) => 1,
+            Value::Seq(c) => c.size,
+            Value::Map(c) => c.size,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Value::Scalar(Scalar::Null) => "null",
+            Value::Scalar(Scalar::Bool(_)) => "a boolean",
+            Value::Scalar(Scalar::Int(_) | Scalar::Uint(_)) => "an integer",
+            Value::Scalar(Scalar::Float(_)) => "a float",
+            Value::Scalar(Scalar::Str(_)) => "a string",
+            Value::Seq(_) => "a sequence",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A mapping key: any non-null scalar (see the module docs for how it becomes a segment).
+#[derive(Debug, Clone)]
+enum Key {
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+}
+
+impl Key {
+    fn segment(&self) -> String {
+        match self {
+            Key::Bool(b) => b.to_string(),
+            Key::Int(i) => i.to_string(),
+            Key::Uint(u) => u.to_string(),
+            Key::Float(f) => format_float(*f),
+            Key::Str(s) => s.clone(),
+        }
+    }
+}
+
+/// Go map-key identity: the same type and value (`80` and `"80"` are different keys; every
+/// NaN is a key of its own; `0.0` and `-0.0` are the same key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyId {
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(u64),
+    NaN(u64),
+    Str(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events → Value.
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        start: Marker,
+    },
+    Map {
+        entries: Vec<Option<(Key, Value)>>,
+        index: HashMap<KeyId, usize>,
+        pending: Option<PendingKey>,
+        anchor: usize,
+        start: Marker,
+    },
+}
+
+enum PendingKey {
+    Key(Key),
+    Merge,
+}
+
+/// Facts about a finished node that its parent needs.
+struct NodeInfo {
+    start: Marker,
+    /// A plain `<<` (or `!!merge <<`): a merge key when in key position.
+    merge_key: bool,
+    /// The node was an alias (yaml.v2 rejects `<<: *seq` even if the sequence holds maps).
+    alias: bool,
+}
+
+#[derive(Default)]
+struct Builder {
+    frames: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    /// Anchors of collections still being built (an alias to one is a loop).
+    open_anchors: HashSet<usize>,
+    root: Option<(Value, Marker)>,
+    /// Nodes written in the document so far.
+    parsed: u64,
+    nan_keys: u64,
+}
+
+fn build(text: &str) -> Result<Option<(Value, Marker)>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder::default();
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| YamlError::from_scan(&e))?;
+        match event {
+            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) => {}
+            // yaml.v2 decodes only the first document.
+            Event::DocumentEnd | Event::StreamEnd => break,
+            Event::Alias(id) => {
+                b.parsed += 1;
+                let value = match b.anchors.get(&id) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let name = source_text(text, span);
+                        let name = name.trim_start_matches('*');
+                        let message = if b.open_anchors.contains(&id) {
+                            format!("anchor '{name}' value contains itself")
+                        } else {
+                            format!("unknown anchor '{name}' referenced")
+                        };
+                        return Err(YamlError::at(span.start, message));
+                    }
+                };
+                let info = NodeInfo { start: span.start, merge_key: false, alias: true };
+                b.finish(value, info)?;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                b.parsed += 1;
+                let plain = style == ScalarStyle::Plain;
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let implicit = (tag.is_none() && plain) || tag.as_deref() == Some("!");
+                let merge_tag = format!("{CORE_PREFIX}merge");
+                let merge_key =
+                    value == "<<" && (implicit || tag.as_deref() == Some(merge_tag.as_str()));
+                let scalar = resolve_scalar(&value, plain, tag.as_deref())
+                    .map_err(|m| YamlError::at(span.start, m))?;
+                let v = Value::Scalar(scalar);
+                if anchor > 0 {
+                    b.anchors.insert(anchor, v.clone());
+                }
+                let info = NodeInfo { start: span.start, merge_key, alias: false };
+                b.finish(v, info)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                b.open(span.start, anchor)?;
+                b.frames.push(Frame::Seq { items: Vec::new(), anchor, start: span.start });
+            }
+            Event::MappingStart(anchor, _) => {
+                b.open(span.start, anchor)?;
+                b.frames.push(Frame::Map {
+                    entries: Vec::new(),
+                    index: HashMap::new(),
+                    pending: None,
+                    anchor,
+                    start: span.start,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, anchor, start) = match b.frames.pop() {
+                    Some(Frame::Seq { items, anchor, start }) => {
+                        let size = items.iter().fold(1u64, |acc, v| acc.saturating_add(v.size()));
+                        (Value::Seq(Rc::new(SeqNode { items, size })), anchor, start)
+                    }
+                    Some(Frame::Map { entries, anchor, start, .. }) => {
+                        let items: Vec<(Key, Value)> = entries.into_iter().flatten().collect();
+                        let size = items.iter().fold(1u64, |acc, (_, v)| {
+                            acc.saturating_add(1).saturating_add(v.size())
+                        });
+                        (Value::Map(Rc::new(MapNode { items, size })), anchor, start)
+                    }
+                    None => return Err(YamlError::at(span.start, "unbalanced collection end")),
+                };
+                if value.size() > ALIAS_MIN_BUDGET
+                    && value.size() > ALIAS_RATIO.saturating_mul(b.parsed)
+                {
+                    return Err(YamlError::at(start, "document contains excessive aliasing"));
+                }
+                if anchor > 0 {
+                    b.open_anchors.remove(&anchor);
+                    b.anchors.insert(anchor, value.clone());
+                }
+                let info = NodeInfo { start, merge_key: false, alias: false };
+                b.finish(value, info)?;
+            }
+        }
+    }
+    Ok(b.root)
+}
+
+/// The source characters a span covers (span indices count characters).
+fn source_text(text: &str, span: Span) -> String {
+    text.chars().skip(span.start.index()).take(span.len()).collect()
+}
+
+impl Builder {
+    fn open(&mut self, start: Marker, anchor: usize) -> Result<(), YamlError> {
+        self.parsed += 1;
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(YamlError::at(start, format!("exceeded max depth of {MAX_DEPTH}")));
+        }
+        if anchor > 0 {
+            self.open_anchors.insert(anchor);
+        }
+        Ok(())
+    }
+
+    /// Hand a finished node to its parent (or make it the document).
+    fn finish(&mut self, value: Value, info: NodeInfo) -> Result<(), YamlError> {
+        let nan_keys = &mut self.nan_keys;
+        match self.frames.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some((value, info.start));
+                }
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(value);
+                Ok(())
+            }
+            Some(Frame::Map { entries, index, pending, .. }) => match pending.take() {
+                None => {
+                    *pending = Some(if info.merge_key {
+                        PendingKey::Merge
+                    } else {
+                        PendingKey::Key(to_key(value, info.start)?)
+                    });
+                    Ok(())
+                }
+                Some(PendingKey::Key(key)) => {
+                    insert(entries, index, nan_keys, key, value);
+                    Ok(())
+                }
+                Some(PendingKey::Merge) => {
+                    let want_map = || {
+                        YamlError::at(
+                            info.start,
+                            "map merge requires map or sequence of maps as the value",
+                        )
+                    };
+                    match &value {
+                        Value::Map(m) => {
+                            for (k, v) in &m.items {
+                                insert(entries, index, nan_keys, k.clone(), v.clone());
+                            }
+                        }
+                        Value::Seq(s) if !info.alias => {
+                            if !s.items.iter().all(|v| matches!(v, Value::Map(_))) {
+                                return Err(want_map());
+                            }
+                            // Earlier maps take precedence: apply them last.
+                            for item in s.items.iter().rev() {
+                                if let Value::Map(m) = item {
+                                    for (k, v) in &m.items {
+                                        insert(entries, index, nan_keys, k.clone(), v.clone());
+                                    }
+                                }
+                            }
+                        }
+                        _ => return Err(want_map()),
+                    }
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+fn to_key(value: Value, start: Marker) -> Result<Key, YamlError> {
+    Ok(match value {
+        Value::Scalar(Scalar::Str(s)) => Key::Str(s),
+        Value::Scalar(Scalar::Int(i)) => Key::Int(i),
+        Value::Scalar(Scalar::Uint(u)) => Key::Uint(u),
+        Value::Scalar(Scalar::Bool(b)) => Key::Bool(b),
+        Value::Scalar(Scalar::Float(f)) => Key::Float(f),
+        Value::Scalar(Scalar::Null) => {
+            return Err(YamlError::at(start, "a null mapping key cannot become a key path"))
+        }
+        other => {
+            return Err(YamlError::at(
+                start,
+                format!("invalid map key: {} cannot be a mapping key", other.describe()),
+            ))
+        }
+    })
+}
+
+/// Set `key` in a mapping being built: a repeated key replaces the earlier entry, and the
+/// entry takes its new place in document order.
+fn insert(
+    entries: &mut Vec<Option<(Key, Value)>>,
+    index: &mut HashMap<KeyId, usize>,
+    nan_keys: &mut u64,
+    key: Key,
+    value: Value,
+) {
+    let id = match &key {
+        Key::Bool(b) => KeyId::Bool(*b),
+        Key::Int(i) => KeyId::Int(*i),
+        Key::Uint(u) => KeyId::Uint(*u),
+        Key::Float(f) if f.is_nan() => {
+            *nan_keys += 1;
+            KeyId::NaN(*nan_keys)
+        }
+        // +0.0 and -0.0 are equal map keys in Go.
+        Key::Float(f) => KeyId::Float((f + 0.0).to_bits()),
+        Key::Str(s) => KeyId::Str(s.clone()),
+    };
+    if let Some(old) = index.insert(id, entries.len()) {
+        entries[old] = None;
+    }
+    entries.push(Some((key, value)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value → keys (confd's nodeWalk), without recursion.
+
+/// Go's `path.Join(parent, segment)` for an already clean absolute `parent`, with a fast path
+/// for ordinary segments (no `/`, not empty, `.` or `..`), where it is plain concatenation.
+fn child_path(parent: &str, segment: &str) -> String {
+    if segment.is_empty() || segment == "." || segment == ".." || segment.contains('/') {
+        return gopath::join(&[parent, segment]);
+    }
+    let mut path = String::with_capacity(parent.len() + 1 + segment.len());
+    path.push_str(parent);
+    if parent != "/" {
+        path.push('/');
+    }
+    path.push_str(segment);
+    path
+}
+
+fn flatten(root: &MapNode) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut stack: Vec<(String, &Value)> =
+        root.items.iter().rev().map(|(k, v)| (child_path("/", &k.segment()), v)).collect();
+    while let Some((path, value)) = stack.pop() {
+        match value {
+            Value::Scalar(s) => {
+                if let Some(text) = s.to_value_string() {
+                    out.push((path, text));
+                }
+            }
+            Value::Seq(c) => {
+                for (i, item) in c.items.iter().enumerate().rev() {
+                    stack.push((child_path(&path, &i.to_string()), item));
+                }
+            }
+            Value::Map(c) => {
+                for (k, item) in c.items.iter().rev() {
+                    stack.push((child_path(&path, &k.segment()), item));
+                }
+            }
+        }
+    }
+    // Later pairs win; keep each key once, in the order of its winning pair.
+    let mut seen = HashSet::new();
+    let mut unique: Vec<(String, String)> =
+        out.into_iter().rev().filter(|(k, _)| seen.insert(k.clone())).collect();
+    unique.reverse();
+    unique
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,38 @@
+//! confd's key store: sorted keys with a prefix index, memkv's lookup semantics, and Go's
+//! `path` package.
+//!
+//! ```
+//! use confd_kv::Store;
+//!
+//! let store: Store = [
+//!     ("/app/port", "8080"),
+//!     ("/app/upstream/web1", "10.0.0.1:80"),
+//!     ("/app/upstream/web2", "10.0.0.2:80"),
+//! ]
+//! .into_iter()
+//! .collect();
+//! assert_eq!(&*store.get("/app/port").unwrap().value, "8080");
+//! assert_eq!(store.gets("/app/*").unwrap().len(), 1); // `*` does not cross `/`
+//! assert_eq!(store.ls("/app"), ["port".into(), "upstream".into()]);
+//! assert_eq!(store.lsdir("/app"), ["upstream".into()]);
+//! ```
+//!
+//! # Theory of operation
+//! - [`gopath`] is Go 1.19's `path` package (`Clean`, `Join`, `Base`, `Dir`, `Match`),
+//!   reproduced byte for byte; `tests/data/path_match.txt` is a table produced by Go itself.
+//! - [`Store`] is a `BTreeMap` of keys to values. The template functions `get`, `getv`,
+//!   `exists`, `gets`, `getvs`, `ls` and `lsdir` are its methods, with the semantics of the
+//!   memkv package (v0.1.1) that confd vendors. Prefix queries are range scans, and `ls` and
+//!   `lsdir` jump over each child's subtree, so their cost follows the size of the answer,
+//!   not of the store.
+//! - The one deliberate difference from confd: `ls "/"` and `lsdir "/"` work (confd issue
+//!   #725); see the `# Compatibility` sections of [`Store::ls`] and [`Store::lsdir`].
+//!
+//! The crate is pure: no I/O, no threads, no global state, no dependencies.
+#![forbid(unsafe_code)]
+
+pub mod gopath;
+mod store;
+
+pub use gopath::PatternError;
+pub use store::{KvPair, Store};

@@ -1,0 +1,436 @@
+//! The key store and memkv's lookup functions.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use crate::gopath::{self, PatternError};
+
+/// One key and its value, as `get` and `gets` return them (memkv's `KVPair`; templates see its
+/// fields as `.Key` and `.Value`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvPair {
+    /// The full key, e.g. `/upstream/web/1`.
+    pub key: Arc<str>,
+    /// Its value.
+    pub value: Arc<str>,
+}
+
+/// A sorted key store with confd's memkv lookup semantics.
+///
+/// A template run builds one store (keys are normally absolute, clean paths such as
+/// `/upstream/web/1`, because confd stores every fetched key as `path.Join("/", key)`) and
+/// then only reads it. Any string is accepted as a key, though, and every lookup gives
+/// memkv's answer for it.
+///
+/// Keys are kept in byte order, so the prefix queries behind [`gets`](Store::gets),
+/// [`ls`](Store::ls) and [`lsdir`](Store::lsdir) are range scans. Besides the map, the store
+/// keeps the set of *irregular* keys: keys whose directory part is not already in
+/// [`clean`](gopath::clean) form (`/a//b`, `/a/./b`, `/x/../y/z`, keys with no slash). memkv
+/// decides directory membership on the cleaned directory, which for those keys can differ
+/// from the raw text; `ls`/`lsdir` check them one by one. Stores built by confd have none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Store {
+    map: BTreeMap<Arc<str>, Arc<str>>,
+    irregular: BTreeSet<Arc<str>>,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` to `value`, replacing any previous value (memkv's `Set`).
+    pub fn insert(&mut self, key: impl Into<Arc<str>>, value: impl Into<Arc<str>>) {
+        let key = key.into();
+        if !is_regular(&key) {
+            self.irregular.insert(key.clone());
+        }
+        self.map.insert(key, value.into());
+    }
+
+    /// Removes `key` and returns its value, if it was present (memkv's `Del`).
+    pub fn remove(&mut self, key: &str) -> Option<Arc<str>> {
+        self.irregular.remove(key);
+        self.map.remove(key)
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the store has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// All keys and values, in key (byte) order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<str>)> {
+        self.map.iter()
+    }
+
+    /// The pair stored under exactly `key` (template `get`; `getv` is its value). `None` is
+    /// the template error `key does not exist: KEY`.
+    pub fn get(&self, key: &str) -> Option<KvPair> {
+        self.map
+            .get_key_value(key)
+            .map(|(key, value)| KvPair { key: key.clone(), value: value.clone() })
+    }
+
+    /// Whether `key` itself is stored (template `exists`). Exact key only: a "directory"
+    /// that merely has keys below it does not exist (confd issue #273).
+    pub fn exists(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// Every pair whose whole key matches `pattern` under Go's `path.Match`
+    /// ([`gopath::path_match`]), sorted by key (template `gets`). `*` stops at `/`, so
+    /// `gets "/app/*"` returns `/app/port` but not `/app/db/user`. No match is an empty list,
+    /// not an error.
+    ///
+    /// The keys scanned are only those starting with the pattern's literal prefix (the text
+    /// before its first `*`, `?`, `[` or `\`), found by a range scan.
+    ///
+    /// # Errors
+    ///
+    /// [`PatternError`] (`syntax error in pattern`) for a malformed pattern, but only when
+    /// the store holds at least one key: memkv calls `path.Match` once per stored key, so on
+    /// an empty store a bad pattern goes unnoticed. In Go 1.19 a malformed pattern fails for
+    /// every key, so a non-empty store always reports it, whichever keys are under the
+    /// pattern's prefix.
+    pub fn gets(&self, pattern: &str) -> Result<Vec<KvPair>, PatternError> {
+        if self.map.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Go 1.19's Match reports a malformed pattern whatever the name, so one probe tells.
+        gopath::path_match(pattern, "")?;
+        let prefix = gopath::literal_prefix(pattern);
+        let mut out = Vec::new();
+        for (key, value) in self.map.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)) {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            if gopath::path_match(pattern, key)? {
+                out.push(KvPair { key: key.clone(), value: value.clone() });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values of the [`gets`](Store::gets) matches, sorted by **value** in byte order
+    /// (template `getvs`, Go's `sort.Strings`), not by key: values `a-val` and `B-val` come
+    /// out as `[B-val a-val]`. Duplicate values are kept.
+    ///
+    /// # Errors
+    ///
+    /// As for [`gets`](Store::gets).
+    pub fn getvs(&self, pattern: &str) -> Result<Vec<Arc<str>>, PatternError> {
+        let mut values: Vec<Arc<str>> =
+            self.gets(pattern)?.into_iter().map(|pair| pair.value).collect();
+        values.sort_unstable();
+        Ok(values)
+    }
+
+    /// The sorted, de-duplicated names of the immediate children of `path`, leaves and
+    /// "directories" alike (template `ls`).
+    ///
+    /// Over `/app/a`, `/app/b/c` and `/app/b/d`, `ls "/app"` is `[a b]`. A trailing slash on
+    /// `path` is fine (`ls "/app/"` is the same). A key that is itself `path` contributes its
+    /// own base name, so `ls` on a leaf gives `[leaf]`. An unknown path, or a path without a
+    /// leading `/` when all keys are absolute, gives `[]`. A key may be a leaf and a directory
+    /// at once (`/app` and `/app/x`).
+    ///
+    /// Precisely, as memkv computes it: let `C = clean(path)`. A key `K` contributes
+    /// - `base(K)` if `K == path`;
+    /// - otherwise, if `dir(K)` is `C` or lies below `C` (compared element by element): the
+    ///   first element of `K` with the raw text `path` removed from its front (if it is
+    ///   there) and then one `/` removed from its front.
+    ///
+    /// Because the raw `path` is stripped, odd paths give odd names, exactly as in confd: a
+    /// stored key `/test/data/` (trailing slash; it is a plain key) makes `ls "/test/data"`
+    /// include the name `""`, and `ls "/a//b"` over `/a/b/x` gives `[a]`.
+    ///
+    /// Cost: O((children + 1) · log n) for stores of clean keys: after a child is found the
+    /// scan jumps past that child's whole subtree. Irregular keys (see [`Store`]) are checked
+    /// one by one in addition.
+    ///
+    /// # Compatibility
+    ///
+    /// confd's `ls "/"` (any `path` that cleans to `/`) returns only the top-level *leaf* keys
+    /// (confd issue #725): memkv's element-by-element comparison never places a key of depth
+    /// two or more below the root. Here every absolute key is below the root, so `ls "/"`
+    /// returns all top-level names, leaves and directories. The rules above are otherwise
+    /// unchanged (a stored key `/` still contributes `/`, its base name, to `ls "/"`).
+    /// Every other path gives exactly confd's answer.
+    pub fn ls(&self, path: &str) -> Vec<Arc<str>> {
+        let below = dir_prefix(path);
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        if self.map.contains_key(path) {
+            names.insert(gopath::base_str(path));
+        }
+        let mut lower: Bound<Cow<'_, str>> = Bound::Included(Cow::Borrowed(below.as_str()));
+        while let Some(key) = self.first_from(&lower) {
+            if !key.starts_with(below.as_str()) {
+                break;
+            }
+            if key == path || self.is_irregular(key) {
+                lower = Bound::Excluded(Cow::Borrowed(key));
+                continue;
+            }
+            // A regular key below `below` is a child entry of `path` (see `is_regular`).
+            let (name, subtree) = ls_name(key, path);
+            names.insert(name);
+            lower = match subtree {
+                // Skip the rest of the subtree: every key there gives the same name.
+                Some(subtree_len) => {
+                    let mut next = String::with_capacity(subtree_len + 1);
+                    next.push_str(&key[..subtree_len]);
+                    next.push('0'); // the byte after '/'
+                                    // Names of keys that start with `path` are computed differently; never
+                                    // jump over the first of them.
+                    if key < path && next.as_str() > path {
+                        Bound::Included(Cow::Borrowed(path))
+                    } else {
+                        Bound::Included(Cow::Owned(next))
+                    }
+                }
+                None => Bound::Excluded(Cow::Borrowed(key)),
+            };
+        }
+        for key in &self.irregular {
+            let key: &str = key;
+            if key != path && is_prefix_of_dir(&below, key) {
+                names.insert(ls_name(key, path).0);
+            }
+        }
+        names.into_iter().map(Arc::from).collect()
+    }
+
+    /// The sorted names of the immediate children of `path` that have children themselves
+    /// (template `lsdir`).
+    ///
+    /// Over `/test/data/abc`, `/test/data/def/ghi` and `/test/data/jkl/mno`,
+    /// `lsdir "/test/data"` is `[def jkl]`. A trailing slash on `path` is fine.
+    ///
+    /// Precisely, as memkv computes it: let `C = clean(path)`. A key `K` that starts with the
+    /// raw text `path` and whose `dir(K)` lies strictly below `C` (compared element by
+    /// element) contributes the element of `dir(K)` right after `C`. So a stored key
+    /// `/app/x/` (trailing slash) makes `x` a directory of `/app`.
+    ///
+    /// Cost: as for [`ls`](Store::ls).
+    ///
+    /// # Compatibility
+    ///
+    /// confd's `lsdir "/"` (any `path` that cleans to `/`) always returns `[]` (confd issue
+    /// #725). Here every key whose directory is an absolute path other than `/` is below the
+    /// root, so `lsdir "/"` returns the top-level names that have children. The raw-prefix
+    /// rule still applies, so other spellings of the root (`//`, `/.`) match no clean key and
+    /// give `[]`, like any unclean path in confd. Every path that does not clean to `/` gives
+    /// exactly confd's answer.
+    pub fn lsdir(&self, path: &str) -> Vec<Arc<str>> {
+        let below = dir_prefix(path);
+        let mut names: BTreeSet<Cow<'_, str>> = BTreeSet::new();
+        // Keys must start with both `below` and `path`; unless one is a prefix of the other,
+        // no regular key can.
+        let scan_prefix = if path.starts_with(below.as_str()) {
+            Some(path)
+        } else if below.starts_with(path) {
+            Some(below.as_str())
+        } else {
+            None
+        };
+        if let Some(scan_prefix) = scan_prefix {
+            let mut lower: Bound<Cow<'_, str>> = Bound::Included(Cow::Borrowed(scan_prefix));
+            while let Some(key) = self.first_from(&lower) {
+                if !key.starts_with(scan_prefix) {
+                    break;
+                }
+                if self.is_irregular(key) {
+                    lower = Bound::Excluded(Cow::Borrowed(key));
+                    continue;
+                }
+                // For a regular key, dir(K) is its text before the last slash.
+                let rest = &key[below.len()..];
+                lower = match rest.find('/') {
+                    Some(end) => {
+                        names.insert(Cow::Borrowed(&rest[..end]));
+                        let mut next = String::with_capacity(below.len() + end + 1);
+                        next.push_str(&key[..below.len() + end]);
+                        next.push('0'); // the byte after '/'
+                        Bound::Included(Cow::Owned(next))
+                    }
+                    None => Bound::Excluded(Cow::Borrowed(key)),
+                };
+            }
+        }
+        for key in &self.irregular {
+            if !key.starts_with(path) {
+                continue;
+            }
+            let dir = gopath::dir(key);
+            if dir.len() > below.len() && dir.starts_with(below.as_str()) {
+                let rest = &dir[below.len()..];
+                let name = rest.split('/').next().unwrap_or_default();
+                names.insert(Cow::Owned(name.to_string()));
+            }
+        }
+        names.into_iter().map(|name| Arc::from(name.as_ref())).collect()
+    }
+
+    /// The first key at or after `lower`.
+    fn first_from(&self, lower: &Bound<Cow<'_, str>>) -> Option<&str> {
+        #[cfg(test)]
+        tests::PROBES.with(|probes| probes.set(probes.get() + 1));
+        let lower = match lower {
+            Bound::Included(s) => Bound::Included(s.as_ref()),
+            Bound::Excluded(s) => Bound::Excluded(s.as_ref()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        self.map.range::<str, _>((lower, Bound::Unbounded)).next().map(|(key, _)| &**key)
+    }
+
+    fn is_irregular(&self, key: &str) -> bool {
+        !self.irregular.is_empty() && self.irregular.contains(key)
+    }
+}
+
+impl<K: Into<Arc<str>>, V: Into<Arc<str>>> FromIterator<(K, V)> for Store {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut store = Store::new();
+        for (key, value) in iter {
+            store.insert(key, value);
+        }
+        store
+    }
+}
+
+/// The text every directory at or below `clean(path)` starts with once a `/` is appended:
+/// `clean(path) + "/"`, and `/` for the root. With the root this is also our fix of confd's
+/// root bug: memkv's element comparison makes the root's prefix `//`, which no clean
+/// directory has.
+fn dir_prefix(path: &str) -> String {
+    let mut prefix = gopath::clean(path);
+    if prefix != "/" {
+        prefix.push('/');
+    }
+    prefix
+}
+
+/// Whether `dir(key)` is at or below the directory whose [`dir_prefix`] is `below`:
+/// memkv's "the path elements of `dir(K)` start with those of `clean(path)`". Comparing
+/// elements is comparing text at element boundaries, i.e. whether `dir(K) + "/"` starts with
+/// `clean(path) + "/"`.
+fn is_prefix_of_dir(below: &str, key: &str) -> bool {
+    let mut dir = gopath::dir(key);
+    dir.push('/');
+    dir.starts_with(below)
+}
+
+/// memkv's `ls` name for a key that is a child entry of `path`: strip the raw `path` from the
+/// front if it is there, then one `/`, and take the text up to the next `/`. Also returns,
+/// when the key continues past that name with a `/`, the length of the key's text up to and
+/// including the name: every key that starts with that text plus `/` gives the same name.
+fn ls_name<'k>(key: &'k str, path: &str) -> (&'k str, Option<usize>) {
+    let mut start = if key.starts_with(path) { path.len() } else { 0 };
+    if key[start..].starts_with('/') {
+        start += 1;
+    }
+    let rest = &key[start..];
+    match rest.find('/') {
+        Some(end) => (&rest[..end], Some(start + end)),
+        None => (rest, None),
+    }
+}
+
+/// Whether the directory part of `key` is already clean, so that `dir(key)` is the raw text
+/// before the last slash (or `/` for `/name`). For such a key and any path `C` other than
+/// the root, "`dir(K)` is at or below `clean(C)`" is the same as "`K` starts with
+/// `clean(C) + "/"`", which is what lets `ls`/`lsdir` use range scans.
+fn is_regular(key: &str) -> bool {
+    match key.rfind('/') {
+        None => false,
+        Some(0) => true,
+        Some(last) => {
+            let dir = &key[..last];
+            dir != "/" && gopath::clean(dir) == dir
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Range lookups made by `ls`/`lsdir` on this thread.
+        pub(super) static PROBES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn probes<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        PROBES.with(|probes| probes.set(0));
+        let out = f();
+        (out, PROBES.with(Cell::get))
+    }
+
+    #[test]
+    fn ls_and_lsdir_cost_follows_the_children_not_the_subtrees() {
+        let mut s = Store::new();
+        for child in ["a", "b", "c"] {
+            for i in 0..2000 {
+                s.insert(format!("/x/{child}/{i}/leaf"), "v");
+            }
+        }
+        s.insert("/x/d", "v");
+        s.insert("/y/z", "v");
+        let (names, n) = probes(|| s.ls("/x"));
+        assert_eq!(names.len(), 4);
+        assert!(n <= 6, "{n} probes");
+        let (names, n) = probes(|| s.lsdir("/x/"));
+        assert_eq!(names.len(), 3);
+        assert!(n <= 6, "{n} probes");
+        let (names, n) = probes(|| s.ls("/"));
+        assert_eq!(names.len(), 2);
+        assert!(n <= 4, "{n} probes");
+        let (names, n) = probes(|| s.ls("/x//"));
+        assert_eq!(names, ["x".into()]);
+        assert!(n <= 4, "{n} probes");
+    }
+
+    fn store(keys: &[&str]) -> Store {
+        keys.iter().map(|key| (*key, "v")).collect()
+    }
+
+    fn names(list: Vec<Arc<str>>) -> Vec<String> {
+        list.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn regular_keys() {
+        for key in ["/", "/a", "/a/b", "/a/b/", "a/b", "../a", "./x", "/a/.../b"] {
+            assert!(is_regular(key), "{key:?}");
+        }
+        for key in ["", "a", "//x", "/a//b", "/a/./b", "/a/../b", "a/./", "/a/b//"] {
+            assert!(!is_regular(key), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn ls_skips_subtrees_but_not_siblings_sorting_before_slash() {
+        // "/x/s-y" and "/x/s.y" sort between "/x/s" and "/x/s/...".
+        let s = store(&["/x/s", "/x/s-y", "/x/s.y", "/x/s/a", "/x/s/b/c", "/x/s0", "/x/t/u"]);
+        assert_eq!(names(s.ls("/x")), ["s", "s-y", "s.y", "s0", "t"]);
+        assert_eq!(names(s.lsdir("/x")), ["s", "t"]);
+    }
+
+    #[test]
+    fn ls_name_strips_raw_path() {
+        assert_eq!(ls_name("/a/b/c", "/a"), ("b", Some(4)));
+        assert_eq!(ls_name("/a/b", "/a/"), ("b", None));
+        assert_eq!(ls_name("/a/b/c", "/a//"), ("a", Some(2)));
+        assert_eq!(ls_name("/test/data/", "/test/data"), ("", None));
+    }
+}

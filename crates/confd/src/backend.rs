@@ -1,0 +1,66 @@
+//! The backends the binary can read from, behind one interface: confd's `GetValues`, which
+//! returns every key under the requested (prefixed) keys with its value.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::config::RawConfig;
+
+pub enum Backend {
+    /// YAML files (`-file`, repeatable; directories are walked, `-filter` on base names).
+    File { paths: Vec<PathBuf>, filter: String },
+    /// The process environment (`/database/host` ← `DATABASE_HOST`).
+    Env,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    File(#[from] confd_backend::file::FileBackendError),
+}
+
+impl Backend {
+    /// The backend `-backend` names. Backends confd has that we do not yet are an error that
+    /// says so (etcd arrives with issue 4).
+    pub fn from_config(config: &RawConfig) -> Result<Backend, String> {
+        match config.backend.as_str() {
+            "file" => {
+                if config.files.is_empty() {
+                    return Err("the file backend needs at least one -file".into());
+                }
+                let paths = config.files.iter().map(PathBuf::from).collect();
+                Ok(Backend::File { paths, filter: config.filter.clone() })
+            }
+            "env" => Ok(Backend::Env),
+            other => Err(format!(
+                "backend {other:?} is not implemented yet in confd-rs (available: file, env; etcd/etcdv3 is planned)"
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::File { .. } => "file",
+            Backend::Env => "env",
+        }
+    }
+
+    /// Every key under `keys` (already prefixed) with its value. The file backend re-reads its
+    /// files on every call, as confd does, so edits are seen by the next pass.
+    pub fn get_values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, BackendError> {
+        match self {
+            Backend::File { paths, filter } => {
+                Ok(confd_backend::file::get_values(paths, filter, keys)?)
+            }
+            Backend::Env => Ok(confd_backend::env::values(keys, confd_backend::env::process_env())),
+        }
+    }
+
+    /// Files and directories whose changes `-watch` must notice.
+    pub fn watch_paths(&self) -> Result<Vec<PathBuf>, BackendError> {
+        match self {
+            Backend::File { paths, filter } => Ok(confd_backend::file::watch_paths(paths, filter)?),
+            Backend::Env => Ok(Vec::new()),
+        }
+    }
+}

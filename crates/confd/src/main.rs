@@ -1,0 +1,139 @@
+//! confd: drop-in replacement for kelseyhightower/confd.
+//!
+//! Start-up: command line (Go `flag` rules) → `confd.toml` (which, as in confd, overrides the
+//! flags) → environment → logging → template resources → backend → mode (`-onetime`,
+//! `-watch`, or interval).
+#![forbid(unsafe_code)]
+
+mod backend;
+mod cli;
+mod config;
+mod log;
+mod process;
+mod resources;
+mod run;
+mod watch;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use confd_apply::Options;
+use confd_core::funcs::SystemHost;
+
+use crate::backend::Backend;
+use crate::config::{LogFormat, LogLevel, RawConfig};
+use crate::process::Settings;
+use crate::run::Source;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let program = args.first().map_or("confd", String::as_str).to_string();
+    let invocation = match cli::parse(&program, args.get(1..).unwrap_or(&[])) {
+        cli::Command::Run(inv) => inv,
+        other => {
+            let (text, code) = other.stderr_and_exit().unwrap_or_default();
+            eprint!("{text}");
+            return ExitCode::from(code as u8);
+        }
+    };
+    if invocation.config.version {
+        println!(
+            "confd {VERSION} (confd-rs, compatible with kelseyhightower/confd master 919444eb)"
+        );
+        return ExitCode::SUCCESS;
+    }
+    match configure(&invocation) {
+        Ok(config) => start(&config),
+        Err(e) => {
+            log::log(log::Level::Fatal, &e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads confd.toml and the environment over the flags, sets up logging and logs warnings.
+fn configure(invocation: &cli::Invocation) -> Result<RawConfig, String> {
+    let env: config::Env = std::env::vars().collect();
+    let path = PathBuf::from(&invocation.config.config_file);
+    let text = config::read_config_file(&path).map_err(|e| e.to_string())?;
+    let loaded = config::load(invocation, text.as_deref(), &env).map_err(|e| e.to_string())?;
+    let mut config = loaded.config;
+    set_up_logging(&config)?;
+    if text.is_some() {
+        log::debug!("Loading config file {}", path.display());
+    }
+    for w in &loaded.warnings {
+        log::warning!("{w}");
+    }
+    if let Some(w) = cli::leftover_warning(&invocation.rest) {
+        log::warning!("{w}");
+    }
+    if !config.password_file.is_empty() {
+        let text = std::fs::read_to_string(&config.password_file)
+            .map_err(|e| format!("-password-file {}: {e}", config.password_file))?;
+        config.password = config::password_from_file_text(&text);
+    }
+    let srv_nodes = if config.needs_srv_lookup() {
+        return Err(format!(
+            "SRV lookup of {} is not implemented yet (etcd backend, issue 4)",
+            config.srv_record
+        ));
+    } else {
+        None
+    };
+    config::finish(config, srv_nodes, &env).map_err(|e| e.to_string())
+}
+
+fn set_up_logging(config: &RawConfig) -> Result<(), String> {
+    let level = config.log_level().map_err(|e| e.to_string())?;
+    log::set_level(match level {
+        LogLevel::Trace | LogLevel::Debug => log::Level::Debug,
+        LogLevel::Info => log::Level::Info,
+        LogLevel::Warn => log::Level::Warning,
+        LogLevel::Error => log::Level::Error,
+        LogLevel::Fatal | LogLevel::Panic => log::Level::Fatal,
+    });
+    log::set_json(config.log_format().map_err(|e| e.to_string())? == LogFormat::Json);
+    Ok(())
+}
+
+fn start(config: &RawConfig) -> ExitCode {
+    log::info!("Starting confd");
+    let backend = match Backend::from_config(config) {
+        Ok(b) => b,
+        Err(e) => {
+            log::log(log::Level::Fatal, &e);
+            return ExitCode::FAILURE;
+        }
+    };
+    log::info!("Backend set to {}", backend.name());
+    let settings = Settings {
+        options: Options {
+            noop: config.noop,
+            sync_only: config.sync_only,
+            keep_stage_file: config.keep_stage_file,
+        },
+        host: Arc::new(SystemHost::new()),
+    };
+    let source =
+        Source { confdir: Path::new(&config.confdir).to_path_buf(), prefix: config.prefix.clone() };
+    if config.onetime {
+        return run::onetime(&source, &backend, &settings);
+    }
+    if config.watch {
+        let wait = match config.wait_spec() {
+            Ok(w) => w,
+            Err(e) => {
+                log::log(log::Level::Fatal, &e.to_string());
+                return ExitCode::FAILURE;
+            }
+        };
+        return run::watch(&source, &backend, &settings, wait);
+    }
+    let every = Duration::from_secs(config.interval.max(1) as u64);
+    run::interval(&source, &backend, &settings, every)
+}

@@ -1,0 +1,201 @@
+//! One pass over the template resources: fetch → render → stage → check → swap, then the
+//! reload commands of the resources that changed, each distinct command once.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use confd_apply::{apply, run_command, Difference, Options, Outcome, Request};
+use confd_core::funcs::{confd_funcs, Host};
+use confd_core::resource::TemplateResource;
+use confd_kv::Store;
+
+use crate::backend::Backend;
+use crate::log;
+
+/// What a resource needs from the global configuration to be processed.
+pub struct Settings {
+    pub options: Options,
+    pub host: Arc<dyn Host>,
+}
+
+/// Why a resource failed; the text names the resource file and what went wrong.
+#[derive(Debug)]
+pub struct Failure {
+    pub resource: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.resource, self.message)
+    }
+}
+
+/// The result of one pass: the failures, in order.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    pub failures: Vec<Failure>,
+    pub updated: usize,
+}
+
+/// Processes every resource, then runs the reload commands of the updated ones (each distinct
+/// command once, in order of first appearance). A failing resource does not stop the others.
+pub fn run_pass(
+    resources: &[TemplateResource],
+    backend: &Backend,
+    settings: &Settings,
+) -> PassReport {
+    let mut report = PassReport::default();
+    let mut reloads: Vec<(&str, Duration, &TemplateResource)> = Vec::new();
+    for res in resources {
+        match process(res, backend, settings) {
+            Ok(true) => {
+                report.updated += 1;
+                if let (Some(cmd), false) = (res.reload_cmd.as_deref(), settings.options.sync_only)
+                {
+                    if !reloads.iter().any(|(c, _, _)| *c == cmd) {
+                        reloads.push((cmd, res.reload_cmd_timeout, res));
+                    }
+                }
+            }
+            Ok(false) => {}
+            Err(message) => {
+                let failure = Failure { resource: res.path.display().to_string(), message };
+                log::error!("{failure}");
+                report.failures.push(failure);
+            }
+        }
+    }
+    for (cmd, timeout, res) in reloads {
+        if let Err(message) = reload(cmd, timeout) {
+            let failure = Failure { resource: res.path.display().to_string(), message };
+            log::error!("{failure}");
+            report.failures.push(failure);
+        }
+    }
+    report
+}
+
+/// Zero means "no timeout" in the resource file.
+fn effective_timeout(t: Duration) -> Duration {
+    if t.is_zero() {
+        Duration::from_secs(100 * 365 * 24 * 3600)
+    } else {
+        t
+    }
+}
+
+fn reload(cmd: &str, timeout: Duration) -> Result<(), String> {
+    log::debug!("Running {cmd}");
+    match run_command(cmd, effective_timeout(timeout)) {
+        Ok(out) => {
+            log::debug!("{:?}", out.output);
+            Ok(())
+        }
+        Err(e) => {
+            log::error!("{:?}", e.output());
+            Err(format!("reload_cmd {cmd:?} failed: {e}"))
+        }
+    }
+}
+
+/// Processes one resource; `Ok(true)` when dest was replaced.
+fn process(res: &TemplateResource, backend: &Backend, settings: &Settings) -> Result<bool, String> {
+    let contents = render(res, backend, settings.host.clone())?;
+    let request = Request {
+        dest: &res.dest,
+        contents: contents.as_bytes(),
+        mode: res.mode,
+        uid: res.uid,
+        gid: res.gid,
+        check_cmd: res.check_cmd.as_deref(),
+        check_timeout: effective_timeout(res.check_cmd_timeout),
+        options: settings.options,
+    };
+    log::debug!("Comparing candidate config to {}", res.dest.display());
+    match apply(&request) {
+        Ok(Outcome::InSync) => {
+            log::debug!("Target config {} in sync", res.dest.display());
+            Ok(false)
+        }
+        Ok(Outcome::WouldChange { differences, diff }) => {
+            log_differences(&res.dest, &differences);
+            log::warning!("Noop mode enabled. {} will not be modified", res.dest.display());
+            if !diff.is_empty() {
+                log::info!("Changes {} would get:\n{}", res.dest.display(), diff.trim_end());
+            }
+            Ok(false)
+        }
+        Ok(Outcome::Updated { differences, check_output }) => {
+            log_differences(&res.dest, &differences);
+            log::info!("Target config {} out of sync", res.dest.display());
+            if let Some(out) = check_output {
+                log::debug!("check_cmd output: {out:?}");
+            }
+            log::info!("Target config {} has been updated", res.dest.display());
+            Ok(true)
+        }
+        Err(confd_apply::ApplyError::Check(e)) => {
+            log::error!("{:?}", e.output());
+            Err(format!("Config check failed for {}: {e}", res.dest.display()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Fetches the resource's keys and renders its template; errors name the template file and
+/// (through the engine) its line, column and the failing call.
+fn render(
+    res: &TemplateResource,
+    backend: &Backend,
+    host: Arc<dyn Host>,
+) -> Result<String, String> {
+    log::debug!("Retrieving keys from store");
+    log::debug!("Key prefix set to {}", res.prefix);
+    let values = backend.get_values(&res.prefixed_keys()).map_err(|e| e.to_string())?;
+    let store: Store = values.iter().map(|(k, v)| (res.relative_key(k), v.as_str())).collect();
+    let text = match std::fs::read_to_string(&res.src) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("Missing template: {}", res.src.display()))
+        }
+        Err(e) => return Err(format!("cannot read template {}: {e}", res.src.display())),
+    };
+    log::debug!("Compiling source template {}", res.src.display());
+    let name = base_name(&res.src);
+    let tmpl = gotmpl::Template::new(&name)
+        .funcs(confd_funcs(Arc::new(store), host))
+        .parse(&text)
+        .map_err(|e| format!("Unable to process template {}, {e}", res.src.display()))?;
+    tmpl.execute(&gotmpl::Value::Missing).map_err(|e| e.to_string())
+}
+
+fn base_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn log_differences(dest: &Path, differences: &[Difference]) {
+    for d in differences {
+        match d {
+            Difference::Missing => log::debug!("{} does not exist yet", dest.display()),
+            Difference::Owner { field, is, should_be } => {
+                log::info!("{} has {field} {is} should be {should_be}", dest.display())
+            }
+            Difference::Mode { is, should_be } => {
+                log::info!(
+                    "{} has mode {} should be {}",
+                    dest.display(),
+                    go_mode(*is),
+                    go_mode(*should_be)
+                )
+            }
+            Difference::Contents => log::info!("{} has different contents", dest.display()),
+        }
+    }
+}
+
+/// Go's `os.FileMode.String()` for permission bits: `-rw-r--r--`.
+fn go_mode(mode: u32) -> String {
+    format!("-{}", confd_core::resource::rwx(mode))
+}

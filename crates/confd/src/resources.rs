@@ -1,0 +1,77 @@
+//! Finding and loading the template resources under `<confdir>/conf.d`, as confd does:
+//! recursive, lexical order, every file whose base name ends in `toml`.
+
+use std::path::{Path, PathBuf};
+
+use confd_core::resource::{parse_resource, ResourceContext, TemplateResource};
+
+use crate::log;
+
+/// What loading the confdir produced.
+pub enum Loaded {
+    Resources(Vec<TemplateResource>),
+    /// confd's two non-fatal cases: no confdir, or no resources in conf.d (warned, exit 0).
+    Nothing,
+}
+
+/// Loads every resource; any error is fatal (confd processes nothing if one TOML is bad).
+/// Warnings (unknown keys, decimal modes, overridden prefixes) are logged.
+pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, String> {
+    if !confdir.exists() {
+        log::warning!(
+            "Cannot load template resources: confdir '{}' does not exist",
+            confdir.display()
+        );
+        return Ok(Loaded::Nothing);
+    }
+    let conf_d = confdir.join("conf.d");
+    let meta = std::fs::metadata(&conf_d)
+        .map_err(|e| format!("stat {}: {}", conf_d.display(), io_text(&e)))?;
+    if !meta.is_dir() {
+        return Err(format!("{} is not a directory", conf_d.display()));
+    }
+    let mut files = Vec::new();
+    walk(&conf_d, &mut files).map_err(|e| format!("cannot read {}: {e}", conf_d.display()))?;
+    if files.is_empty() {
+        log::warning!("Found no templates");
+        return Ok(Loaded::Nothing);
+    }
+    let ctx = ResourceContext::new(confdir, prefix);
+    let mut resources = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let (resource, warnings) = parse_resource(&file, &text, &ctx).map_err(|e| e.to_string())?;
+        for w in warnings {
+            log::warning!("{w}");
+        }
+        resources.push(resource);
+    }
+    Ok(Loaded::Resources(resources))
+}
+
+/// Go's wording for the common I/O errors, as confd prints them.
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Depth-first, entries in lexical order, like Go's `filepath.Walk`; keeps files whose base
+/// name matches `*toml` (there is no dot in confd's pattern).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = std::fs::metadata(&path)?;
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if entry.file_name().to_string_lossy().ends_with("toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! The three modes: `-onetime`, interval (the default) and `-watch`. Interval and watch modes
+//! end cleanly on SIGTERM/SIGINT (exit 0, as confd) and re-read the template resources on
+//! SIGHUP (confd would die on SIGHUP and needs a restart to see new resources).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use confd_core::resource::{TemplateResource, WaitSpec};
+
+use crate::backend::Backend;
+use crate::log;
+use crate::process::{run_pass, Settings};
+use crate::resources::{self, Loaded};
+use crate::watch;
+
+/// Where the resources come from (re-read on every interval pass and on SIGHUP).
+pub struct Source {
+    pub confdir: PathBuf,
+    pub prefix: String,
+}
+
+impl Source {
+    fn load(&self) -> Result<Vec<TemplateResource>, String> {
+        match resources::load(&self.confdir, &self.prefix)? {
+            Loaded::Resources(r) => Ok(r),
+            Loaded::Nothing => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Something the daemon loop reacts to.
+#[derive(Debug)]
+pub enum Event {
+    Stop(&'static str),
+    Reload,
+    Changed,
+}
+
+fn fatal(msg: &str) -> ExitCode {
+    log::log(log::Level::Fatal, msg);
+    ExitCode::FAILURE
+}
+
+/// `-onetime`: one pass, exit 1 if any resource failed (after logging the last failure again
+/// as FATAL, as confd does), 0 otherwise.
+pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitCode {
+    let resources = match source.load() {
+        Ok(r) => r,
+        Err(e) => return fatal(&e),
+    };
+    let report = run_pass(&resources, backend, settings);
+    match report.failures.last() {
+        Some(last) => fatal(&last.to_string()),
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// Interval mode: a pass now, then one every `interval`, re-reading the resources each time.
+pub fn interval(
+    source: &Source,
+    backend: &Backend,
+    settings: &Settings,
+    every: Duration,
+) -> ExitCode {
+    let (tx, rx) = mpsc::channel();
+    if let Err(e) = spawn_signal_thread(tx) {
+        return fatal(&e);
+    }
+    loop {
+        let resources = match source.load() {
+            Ok(r) => r,
+            Err(e) => return fatal(&e),
+        };
+        run_pass(&resources, backend, settings);
+        let deadline = Instant::now() + every;
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Event::Stop(sig)) => return stopped(sig),
+                Ok(Event::Reload) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(Event::Changed) => {}
+                Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
+            }
+        }
+    }
+}
+
+fn stopped(sig: &str) -> ExitCode {
+    log::info!("Captured {sig}. Exiting...");
+    ExitCode::SUCCESS
+}
+
+/// `-watch`: a pass now, then one after each batch of changes to the backend's data. The env
+/// backend never changes, so it renders once and waits (confd renders nothing).
+pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: WaitSpec) -> ExitCode {
+    let (tx, rx) = mpsc::channel();
+    if let Err(e) = spawn_signal_thread(tx.clone()) {
+        return fatal(&e);
+    }
+    let paths = match backend.watch_paths() {
+        Ok(p) => p,
+        Err(e) => return fatal(&e.to_string()),
+    };
+    if !paths.is_empty() {
+        if let Err(e) = watch::spawn(paths, tx) {
+            return fatal(&format!("cannot watch the backend's files: {e}"));
+        }
+    }
+    let mut resources = match source.load() {
+        Ok(r) => r,
+        Err(e) => return fatal(&e),
+    };
+    run_pass(&resources, backend, settings);
+    loop {
+        match next_batch(&rx, wait) {
+            Batch::Stop(sig) => return stopped(sig),
+            Batch::Reload => match source.load() {
+                Ok(r) => {
+                    log::info!("Reloaded {} template resources", r.len());
+                    resources = r;
+                }
+                Err(e) => {
+                    log::error!("SIGHUP: keeping the current template resources: {e}");
+                    continue;
+                }
+            },
+            Batch::Changed => {}
+            Batch::Closed => return ExitCode::SUCCESS,
+        }
+        run_pass(&resources, backend, settings);
+    }
+}
+
+enum Batch {
+    Stop(&'static str),
+    Reload,
+    Changed,
+    Closed,
+}
+
+/// Waits for the first change, then gathers more until the data has been quiet for
+/// `wait.quiet` or `wait.max` has passed since the first one (trailing edge). A stop or reload
+/// request ends the wait at once.
+fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
+    match rx.recv() {
+        Ok(Event::Stop(sig)) => return Batch::Stop(sig),
+        Ok(Event::Reload) => return Batch::Reload,
+        Ok(Event::Changed) => {}
+        Err(_) => return Batch::Closed,
+    }
+    let first = Instant::now();
+    loop {
+        let until_max = (first + wait.max).saturating_duration_since(Instant::now());
+        let timeout = wait.quiet.min(until_max);
+        if timeout.is_zero() {
+            return Batch::Changed;
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(Event::Changed) => continue,
+            Ok(Event::Stop(sig)) => return Batch::Stop(sig),
+            Ok(Event::Reload) => return Batch::Reload,
+            Err(_) => return Batch::Changed,
+        }
+    }
+}
+
+fn spawn_signal_thread(tx: Sender<Event>) -> Result<(), String> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                let event = match sig {
+                    SIGTERM => Event::Stop("terminated"),
+                    SIGINT => Event::Stop("interrupt"),
+                    _ => Event::Reload,
+                };
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the signal thread: {e}"))
+}

@@ -1,0 +1,3 @@
+module confdrs/confdcoreoracle
+
+go 1.19

@@ -5,8 +5,28 @@
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+
+/// A stop request shared between the signal handler and running commands: once cancelled, a
+/// running command's process group is killed and nothing more is applied.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// What a successful command printed (stdout and stderr interleaved).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +44,8 @@ pub enum CommandError {
     Failed { status: StatusText, output: String },
     #[error("timed out after {after:?} and was killed")]
     TimedOut { after: Duration, output: String },
+    #[error("interrupted: confd is stopping")]
+    Cancelled { output: String },
 }
 
 impl CommandError {
@@ -31,7 +53,9 @@ impl CommandError {
     pub fn output(&self) -> &str {
         match self {
             CommandError::Spawn(_) => "",
-            CommandError::Failed { output, .. } | CommandError::TimedOut { output, .. } => output,
+            CommandError::Failed { output, .. }
+            | CommandError::TimedOut { output, .. }
+            | CommandError::Cancelled { output } => output,
         }
     }
 }
@@ -69,8 +93,13 @@ fn signal_name(sig: i32) -> String {
 const OUTPUT_GRACE: Duration = Duration::from_millis(500);
 
 /// Runs `/bin/sh -c cmd`, inheriting the environment and working directory. Fails on a
-/// non-zero exit or when `timeout` passes (then the process group is killed).
-pub fn run_command(cmd: &str, timeout: Duration) -> Result<CommandOutput, CommandError> {
+/// non-zero exit, when `timeout` passes or when `cancel` is set (then the process group is
+/// killed).
+pub fn run_command(
+    cmd: &str,
+    timeout: Duration,
+    cancel: Option<&Cancel>,
+) -> Result<CommandOutput, CommandError> {
     let (reader, writer) = std::io::pipe().map_err(CommandError::Spawn)?;
     let writer2 = writer.try_clone().map_err(CommandError::Spawn)?;
     let mut child = Command::new("/bin/sh")
@@ -84,19 +113,24 @@ pub fn run_command(cmd: &str, timeout: Duration) -> Result<CommandOutput, Comman
         .map_err(CommandError::Spawn)?;
     let output_rx = spawn_reader(reader);
     let started = Instant::now();
-    let status = wait_with_timeout(&mut child, timeout);
-    let output =
-        collect_output(&output_rx, if status.is_some() { OUTPUT_GRACE } else { Duration::ZERO });
+    let status = wait_with_timeout(&mut child, timeout, cancel);
+    let grace = if matches!(status, Waited::Exited(_)) { OUTPUT_GRACE } else { Duration::ZERO };
+    let output = collect_output(&output_rx, grace);
     match status {
-        Some(s) if s.success() => Ok(CommandOutput { output: collect_rest(output, &output_rx) }),
-        Some(s) => Err(CommandError::Failed {
+        Waited::Exited(s) if s.success() => {
+            Ok(CommandOutput { output: collect_rest(output, &output_rx) })
+        }
+        Waited::Exited(s) => Err(CommandError::Failed {
             status: status_text(s),
             output: collect_rest(output, &output_rx),
         }),
-        None => {
+        Waited::TimedOut | Waited::Cancelled => {
             kill_group(child.id());
             let _ = child.wait();
             let output = collect_rest(output, &output_rx);
+            if matches!(status, Waited::Cancelled) {
+                return Err(CommandError::Cancelled { output });
+            }
             Err(CommandError::TimedOut { after: started.elapsed(), output })
         }
     }
@@ -115,18 +149,30 @@ fn spawn_reader(mut reader: std::io::PipeReader) -> mpsc::Receiver<Vec<u8>> {
     rx
 }
 
-fn wait_with_timeout(child: &mut std::process::Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
+enum Waited {
+    Exited(ExitStatus),
+    TimedOut,
+    Cancelled,
+}
+
+fn wait_with_timeout(
+    child: &mut std::process::Child,
+    timeout: Duration,
+    cancel: Option<&Cancel>,
+) -> Waited {
+    let deadline = Instant::now().checked_add(timeout);
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() >= deadline => return None,
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) if cancel.is_some_and(Cancel::is_cancelled) => return Waited::Cancelled,
+            Ok(None) if deadline.is_some_and(|d| Instant::now() >= d) => return Waited::TimedOut,
             Ok(None) => {
-                std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                let left = deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
+                std::thread::sleep(pause.min(left));
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
-            Err(_) => return None,
+            Err(_) => return Waited::TimedOut,
         }
     }
 }

@@ -24,7 +24,7 @@ mod stage;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use command::{run_command, CommandError, CommandOutput};
+pub use command::{run_command, Cancel, CommandError, CommandOutput};
 
 /// What to write and how.
 #[derive(Debug, Clone)]
@@ -40,6 +40,8 @@ pub struct Request<'a> {
     pub check_cmd: Option<&'a str>,
     pub check_timeout: Duration,
     pub options: Options,
+    /// Set when the daemon is told to stop: a running check is killed and dest left alone.
+    pub cancel: Option<&'a Cancel>,
 }
 
 /// confd's `-noop`, `-sync-only` and `-keep-stage-file`.
@@ -113,8 +115,12 @@ fn apply_staged(
     let mut check_output = None;
     if let (Some(cmd), false) = (req.check_cmd, req.options.sync_only) {
         let rendered = render_check_cmd(cmd, stage.path())?;
-        let out = run_command(&rendered, req.check_timeout).map_err(ApplyError::Check)?;
+        let out =
+            run_command(&rendered, req.check_timeout, req.cancel).map_err(ApplyError::Check)?;
         check_output = Some(out.output);
+    }
+    if req.cancel.is_some_and(Cancel::is_cancelled) {
+        return Err(ApplyError::Check(CommandError::Cancelled { output: String::new() }));
     }
     stage.replace(req.dest, target)?;
     Ok(Outcome::Updated { differences, check_output })

@@ -19,6 +19,7 @@ fn req<'a>(dest: &'a Path, contents: &'a [u8]) -> Request<'a> {
         check_cmd: None,
         check_timeout: Duration::from_secs(10),
         options: Options::default(),
+        cancel: None,
     }
 }
 
@@ -225,9 +226,9 @@ fn a_symlinked_dest_is_replaced_by_a_file_and_the_target_kept() {
 
 #[test]
 fn run_command_reports_output_and_go_style_status() {
-    let out = run_command("echo out; echo err >&2", Duration::from_secs(5)).unwrap();
+    let out = run_command("echo out; echo err >&2", Duration::from_secs(5), None).unwrap();
     assert_eq!(out.output, "out\nerr\n");
-    let err = run_command("kill -9 $$", Duration::from_secs(5)).unwrap_err();
+    let err = run_command("kill -9 $$", Duration::from_secs(5), None).unwrap_err();
     assert_eq!(err.to_string(), "signal: killed");
 }
 
@@ -255,4 +256,27 @@ fn crash_child() {
     let r = Request { check_cmd: Some("kill -9 $PPID; sleep 5"), ..req(&dest, b"new config\n") };
     let _ = apply(&r);
     unreachable!("the check command kills this process");
+}
+
+#[test]
+fn cancelling_kills_a_running_check_and_leaves_dest() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    fs::write(&dest, "old").unwrap();
+    let cancel = confd_apply::Cancel::new();
+    let canceller = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.cancel();
+        })
+    };
+    let r = Request { check_cmd: Some("sleep 30"), cancel: Some(&cancel), ..req(&dest, b"new") };
+    let started = Instant::now();
+    let err = apply(&r).unwrap_err();
+    canceller.join().unwrap();
+    assert!(matches!(err, ApplyError::Check(CommandError::Cancelled { .. })), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(fs::read_to_string(&dest).unwrap(), "old");
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty());
 }

@@ -56,11 +56,18 @@ impl Backend {
         }
     }
 
-    /// Files and directories whose changes `-watch` must notice.
-    pub fn watch_paths(&self) -> Result<Vec<PathBuf>, BackendError> {
+    /// What `-watch` must observe: a function listing the files and directories to watch,
+    /// evaluated again after every change (directories may gain subdirectories, symlinks may
+    /// be swapped). `None` when the backend never changes.
+    pub fn watch_source(&self) -> Option<crate::watch::PathSource> {
         match self {
-            Backend::File { paths, filter } => Ok(confd_backend::file::watch_paths(paths, filter)?),
-            Backend::Env => Ok(Vec::new()),
+            Backend::File { paths, filter } => {
+                let (paths, filter) = (paths.clone(), filter.clone());
+                Some(Box::new(move || {
+                    confd_backend::file::watch_paths(&paths, &filter).map_err(|e| e.to_string())
+                }))
+            }
+            Backend::Env => None,
         }
     }
 }

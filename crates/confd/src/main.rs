@@ -118,6 +118,7 @@ fn start(config: &RawConfig) -> ExitCode {
             keep_stage_file: config.keep_stage_file,
         },
         host: Arc::new(SystemHost::new()),
+        cancel: confd_apply::Cancel::new(),
     };
     let source =
         Source { confdir: Path::new(&config.confdir).to_path_buf(), prefix: config.prefix.clone() };

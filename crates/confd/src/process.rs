@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use confd_apply::{apply, run_command, Difference, Options, Outcome, Request};
+use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
 use confd_core::funcs::{confd_funcs, Host};
 use confd_core::resource::TemplateResource;
 use confd_kv::Store;
@@ -17,6 +17,8 @@ use crate::log;
 pub struct Settings {
     pub options: Options,
     pub host: Arc<dyn Host>,
+    /// Set by SIGTERM/SIGINT: the pass stops, a running command is killed.
+    pub cancel: Cancel,
 }
 
 /// Why a resource failed; the text names the resource file and what went wrong.
@@ -49,6 +51,9 @@ pub fn run_pass(
     let mut report = PassReport::default();
     let mut reloads: Vec<(&str, Duration, &TemplateResource)> = Vec::new();
     for res in resources {
+        if settings.cancel.is_cancelled() {
+            return report;
+        }
         match process(res, backend, settings) {
             Ok(true) => {
                 report.updated += 1;
@@ -68,7 +73,10 @@ pub fn run_pass(
         }
     }
     for (cmd, timeout, res) in reloads {
-        if let Err(message) = reload(cmd, timeout) {
+        if settings.cancel.is_cancelled() {
+            break;
+        }
+        if let Err(message) = reload(cmd, timeout, &settings.cancel) {
             let failure = Failure { resource: res.path.display().to_string(), message };
             log::error!("{failure}");
             report.failures.push(failure);
@@ -80,15 +88,15 @@ pub fn run_pass(
 /// Zero means "no timeout" in the resource file.
 fn effective_timeout(t: Duration) -> Duration {
     if t.is_zero() {
-        Duration::from_secs(100 * 365 * 24 * 3600)
+        Duration::MAX
     } else {
         t
     }
 }
 
-fn reload(cmd: &str, timeout: Duration) -> Result<(), String> {
+fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), String> {
     log::debug!("Running {cmd}");
-    match run_command(cmd, effective_timeout(timeout)) {
+    match run_command(cmd, effective_timeout(timeout), Some(cancel)) {
         Ok(out) => {
             log::debug!("{:?}", out.output);
             Ok(())
@@ -112,10 +120,14 @@ fn process(res: &TemplateResource, backend: &Backend, settings: &Settings) -> Re
         check_cmd: res.check_cmd.as_deref(),
         check_timeout: effective_timeout(res.check_cmd_timeout),
         options: settings.options,
+        cancel: Some(&settings.cancel),
     };
     log::debug!("Comparing candidate config to {}", res.dest.display());
     match apply(&request) {
         Ok(Outcome::InSync) => {
+            if settings.options.noop {
+                log::warning!("Noop mode enabled. {} will not be modified", res.dest.display());
+            }
             log::debug!("Target config {} in sync", res.dest.display());
             Ok(false)
         }
@@ -137,6 +149,8 @@ fn process(res: &TemplateResource, backend: &Backend, settings: &Settings) -> Re
             Ok(true)
         }
         Err(confd_apply::ApplyError::Check(e)) => {
+            // The check only runs for a dest that differs (confd logs this before checking).
+            log::info!("Target config {} out of sync", res.dest.display());
             log::error!("{:?}", e.output());
             Err(format!("Config check failed for {}: {e}", res.dest.display()))
         }

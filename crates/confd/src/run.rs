@@ -44,13 +44,21 @@ fn fatal(msg: &str) -> ExitCode {
 }
 
 /// `-onetime`: one pass, exit 1 if any resource failed (after logging the last failure again
-/// as FATAL, as confd does), 0 otherwise.
+/// as FATAL, as confd does), 0 otherwise. SIGTERM/SIGINT stop the pass (a running command is
+/// killed, nothing more is applied) and exit 1.
 pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitCode {
+    let (tx, rx) = mpsc::channel();
+    if let Err(e) = spawn_signal_thread(tx, settings.cancel.clone()) {
+        return fatal(&e);
+    }
     let resources = match source.load() {
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
     let report = run_pass(&resources, backend, settings);
+    if let Ok(Event::Stop(sig)) = rx.try_recv() {
+        return fatal(&format!("Captured {sig} before all resources were processed. Exiting..."));
+    }
     match report.failures.last() {
         Some(last) => fatal(&last.to_string()),
         None => ExitCode::SUCCESS,
@@ -65,7 +73,7 @@ pub fn interval(
     every: Duration,
 ) -> ExitCode {
     let (tx, rx) = mpsc::channel();
-    if let Err(e) = spawn_signal_thread(tx) {
+    if let Err(e) = spawn_signal_thread(tx, settings.cancel.clone()) {
         return fatal(&e);
     }
     loop {
@@ -95,14 +103,10 @@ fn stopped(sig: &str) -> ExitCode {
 /// backend never changes, so it renders once and waits (confd renders nothing).
 pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: WaitSpec) -> ExitCode {
     let (tx, rx) = mpsc::channel();
-    if let Err(e) = spawn_signal_thread(tx.clone()) {
+    if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
         return fatal(&e);
     }
-    let paths = match backend.watch_paths() {
-        Ok(p) => p,
-        Err(e) => return fatal(&e.to_string()),
-    };
-    if !paths.is_empty() {
+    if let Some(paths) = backend.watch_source() {
         if let Err(e) = watch::spawn(paths, tx) {
             return fatal(&format!("cannot watch the backend's files: {e}"));
         }
@@ -165,7 +169,10 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
     }
 }
 
-fn spawn_signal_thread(tx: Sender<Event>) -> Result<(), String> {
+/// Turns signals into events. SIGTERM/SIGINT also cancel at once whatever is running (a check
+/// or reload command is killed, no further file is replaced), so the daemon stops promptly
+/// even in the middle of a pass.
+fn spawn_signal_thread(tx: Sender<Event>, cancel: confd_apply::Cancel) -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -178,6 +185,9 @@ fn spawn_signal_thread(tx: Sender<Event>) -> Result<(), String> {
                     SIGINT => Event::Stop("interrupt"),
                     _ => Event::Reload,
                 };
+                if matches!(event, Event::Stop(_)) {
+                    cancel.cancel();
+                }
                 if tx.send(event).is_err() {
                     break;
                 }

@@ -194,21 +194,43 @@ fn a_missing_dest_directory_is_a_clear_error() {
     )));
 }
 
-#[test]
-fn a_read_only_dest_directory_leaves_dest_untouched() {
-    if std::os::unix::fs::MetadataExt::uid(&fs::metadata("/proc/self").unwrap()) == 0 {
-        // root ignores directory permissions; the case cannot be produced this way.
-        eprintln!("skipped: running as root, directory permissions do not apply");
-        return;
+/// Makes `dest` impossible to replace: for root (which ignores permissions) the file is made
+/// immutable with `chattr +i`; otherwise its directory is made read-only. Returns an undo.
+fn make_read_only(dest: &Path) -> Option<Box<dyn FnOnce()>> {
+    let is_root = std::os::unix::fs::MetadataExt::uid(&fs::metadata("/proc/self").unwrap()) == 0;
+    if is_root {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dest)
+            .status()
+            .is_ok_and(|s| s.success());
+        let dest = dest.to_path_buf();
+        return ok.then(|| {
+            Box::new(move || {
+                let _ = std::process::Command::new("chattr").arg("-i").arg(&dest).status();
+            }) as Box<dyn FnOnce()>
+        });
     }
+    let dir = dest.parent().unwrap().to_path_buf();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    Some(Box::new(move || fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap()))
+}
+
+#[test]
+fn a_read_only_dest_is_an_error_and_stays_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("a.conf");
     fs::write(&dest, "old").unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
+    let Some(undo) = make_read_only(&dest) else {
+        eprintln!("skipped: running as root on a filesystem without chattr +i support");
+        return;
+    };
     let result = apply(&req(&dest, b"new"));
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    assert!(result.is_err());
+    undo();
+    let err = result.unwrap_err();
+    assert!(matches!(err, ApplyError::Replace { .. } | ApplyError::Stage { .. }), "{err:?}");
     assert_eq!(fs::read_to_string(&dest).unwrap(), "old");
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty(), "the stage file was removed");
 }
 
 #[test]
@@ -279,4 +301,31 @@ fn cancelling_kills_a_running_check_and_leaves_dest() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(fs::read_to_string(&dest).unwrap(), "old");
     assert!(stray_files(dir.path(), &["a.conf"]).is_empty());
+}
+
+/// A dest that is a bind mount (`/etc/hosts` in a container) cannot be renamed over (EBUSY);
+/// like confd, the new contents are written in place.
+#[test]
+fn a_bind_mounted_dest_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    let dest = dir.path().join("hosts");
+    fs::write(&source, "old\n").unwrap();
+    fs::write(&dest, "").unwrap();
+    let mounted = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(&source)
+        .arg(&dest)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot bind-mount here (needs root with mount rights)");
+        return;
+    }
+    let result = apply(&req(&dest, b"new\n"));
+    let _ = std::process::Command::new("umount").arg(&dest).status();
+    assert!(matches!(result, Ok(Outcome::Updated { .. })), "{result:?}");
+    assert_eq!(fs::read_to_string(&source).unwrap(), "new\n", "written through the mount");
+    assert!(stray_files(dir.path(), &["source", "hosts"]).is_empty());
 }

@@ -1,0 +1,2 @@
+//! Test harness (being written).
+#![forbid(unsafe_code)]

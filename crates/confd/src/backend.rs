@@ -19,6 +19,55 @@ pub enum BackendError {
     File(#[from] confd_backend::file::FileBackendError),
 }
 
+/// Where a pass gets each resource's keys: a fresh read from the backend, or (watch mode) the
+/// in-memory copy the watch keeps current.
+pub trait Values {
+    /// Every key under `keys` (already prefixed), with its value.
+    fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String>;
+}
+
+impl Values for Backend {
+    fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
+        self.get_values(keys).map_err(|e| e.to_string())
+    }
+}
+
+/// An in-memory copy of the backend's keys, filtered path-aware (`/upstream` selects
+/// `/upstream` and `/upstream/…`, not `/upstreamX`); each lookup costs what it returns.
+pub struct SnapshotValues<'a>(pub &'a BTreeMap<String, String>);
+
+impl Values for SnapshotValues<'_> {
+    fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
+        let mut out = BTreeMap::new();
+        for key in keys {
+            for (k, v) in under(self.0, key) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The entries of `map` equal to `key` or below `key/` (everything for `/`).
+pub fn under<'a>(
+    map: &'a BTreeMap<String, String>,
+    key: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
+    let key = key.trim_end_matches('/');
+    use std::ops::Bound;
+    map.range::<str, _>((Bound::Included(key), Bound::Unbounded))
+        .take_while(move |(k, _)| k.starts_with(key))
+        .filter(move |(k, _)| is_under(k, key))
+}
+
+/// Whether `candidate` is `key` or below it, path-aware.
+pub fn is_under(candidate: &str, key: &str) -> bool {
+    let key = key.trim_end_matches('/');
+    candidate
+        .strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || key.is_empty())
+}
+
 impl Backend {
     /// The backend `-backend` names. Backends confd has that we do not yet are an error that
     /// says so (etcd arrives with issue 4).

@@ -10,7 +10,7 @@ use confd_core::funcs::{confd_funcs, Host};
 use confd_core::resource::TemplateResource;
 use confd_kv::Store;
 
-use crate::backend::Backend;
+use crate::backend::Values;
 use crate::log;
 
 /// What a resource needs from the global configuration to be processed.
@@ -43,9 +43,9 @@ pub struct PassReport {
 
 /// Processes every resource, then runs the reload commands of the updated ones (each distinct
 /// command once, in order of first appearance). A failing resource does not stop the others.
-pub fn run_pass(
-    resources: &[TemplateResource],
-    backend: &Backend,
+pub fn run_pass<'r>(
+    resources: impl IntoIterator<Item = &'r TemplateResource>,
+    values: &dyn Values,
     settings: &Settings,
 ) -> PassReport {
     let mut report = PassReport::default();
@@ -54,7 +54,7 @@ pub fn run_pass(
         if settings.cancel.is_cancelled() {
             return report;
         }
-        match process(res, backend, settings) {
+        match process(res, values, settings) {
             Ok(true) => {
                 report.updated += 1;
                 if let (Some(cmd), false) = (res.reload_cmd.as_deref(), settings.options.sync_only)
@@ -109,8 +109,12 @@ fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), String> {
 }
 
 /// Processes one resource; `Ok(true)` when dest was replaced.
-fn process(res: &TemplateResource, backend: &Backend, settings: &Settings) -> Result<bool, String> {
-    let contents = render(res, backend, settings.host.clone())?;
+fn process(
+    res: &TemplateResource,
+    values: &dyn Values,
+    settings: &Settings,
+) -> Result<bool, String> {
+    let contents = render(res, values, settings.host.clone())?;
     let request = Request {
         dest: &res.dest,
         contents: contents.as_bytes(),
@@ -162,12 +166,12 @@ fn process(res: &TemplateResource, backend: &Backend, settings: &Settings) -> Re
 /// (through the engine) its line, column and the failing call.
 fn render(
     res: &TemplateResource,
-    backend: &Backend,
+    values: &dyn Values,
     host: Arc<dyn Host>,
 ) -> Result<String, String> {
     log::debug!("Retrieving keys from store");
     log::debug!("Key prefix set to {}", res.prefix);
-    let values = backend.get_values(&res.prefixed_keys()).map_err(|e| e.to_string())?;
+    let values = values.values(&res.prefixed_keys())?;
     let store: Store = values.iter().map(|(k, v)| (res.relative_key(k), v.as_str())).collect();
     let text = match std::fs::read_to_string(&res.src) {
         Ok(t) => t,

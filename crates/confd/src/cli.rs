@@ -186,8 +186,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("username", Str, username, "", Sets("username"),
         "user name for the backend (etcd with -basic-auth, consul, vault)"),
     flag!("version", Bool, version, "false", NoEffect("printversion"), "print the version and exit"),
-    flag!(ours "wait", Str, wait, "0", Sets("wait"), Some(check_wait),
-        "watch mode debounce `quiet:max` (e.g. 500ms:5s): handle a burst of changes once the keys have been unchanged for quiet, at most max after its first change; 0 handles each change at once, as confd does"),
+    flag!(ours "wait", Str, wait, "200ms:1s", Sets("wait"), Some(check_wait),
+        "watch mode batching `quiet:max` (e.g. 500ms:5s): handle a burst of changes once the keys have been unchanged for quiet, at most max after its first change; 0 handles each change at once, as confd does"),
     flag!("watch", Bool, watch, "false", Sets("watch"), "react to changes in the backend instead of polling"),
 ];
 

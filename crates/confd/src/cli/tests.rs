@@ -229,7 +229,7 @@ fn defaults_are_confds() {
     assert_eq!(c.scheme, "http");
     assert_eq!(c.log_level, "");
     assert_eq!(c.log_format, "text");
-    assert_eq!(c.wait, "0");
+    assert_eq!(c.wait, "200ms:1s");
     assert!(c.nodes.is_empty() && c.files.is_empty());
     assert!(!c.onetime && !c.watch && !c.noop && !c.sync_only && !c.version);
     assert!(inv.set.is_empty());

@@ -1,3 +1,4 @@
+use std::time::Duration;
 use super::*;
 use crate::cli::{parse, Command};
 
@@ -52,7 +53,8 @@ fn defaults_match_confds_config_test() {
     assert!(!c.noop);
     assert_eq!(c.log_level().unwrap(), LogLevel::Info);
     assert_eq!(c.log_format().unwrap(), LogFormat::Text);
-    assert!(c.wait_spec().unwrap().is_disabled());
+    let wait = c.wait_spec().unwrap();
+    assert_eq!((wait.quiet, wait.max), (Duration::from_millis(200), Duration::from_secs(1)));
 }
 
 #[test]

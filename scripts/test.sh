@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite needs. The template engine needs none; later tiers add
-# etcd-server, etcd-client, nginx and protobuf-compiler here.
-PACKAGES=()
+# Debian packages the test suite needs: real etcd for the etcd tests, openssl for their TLS
+# certificates, protoc to build the etcd client, chattr (e2fsprogs) for the read-only-dest test.
+PACKAGES=(etcd-server etcd-client openssl e2fsprogs protobuf-compiler)
 
 install_packages() {
   local missing=()

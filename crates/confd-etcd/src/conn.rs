@@ -1,0 +1,422 @@
+//! The connection layer: one etcd-client `Client` per endpoint, and fail-over between them.
+//!
+//! etcd-client balances every call over all endpoints with tonic's p2c balancer, which keeps
+//! choosing a dead endpoint (a third of the calls fail with one member down) and never retries;
+//! a SIGSTOPped member makes a call hang until its timeout. So each endpoint gets its own
+//! client, and this layer decides where a call goes: the endpoint that last worked, then the
+//! others in turn, with a small jittered backoff between attempts. A dead member costs one
+//! refused connection (under a millisecond), a hung one costs one request timeout; after that
+//! calls stay on the member that answered.
+//!
+//! Every client is built with a request timeout, a connect timeout, HTTP/2 keep-alive (also
+//! while idle, so a hung member under an idle watch stream is noticed), `require_leader` (a
+//! member cut off from the leader refuses, rather than serves stale data or a silent watch),
+//! and, with a user, automatic token refresh. With a user, `Client::connect` authenticates
+//! eagerly, so connecting is itself an attempt that can fail over.
+
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+
+use crate::error::{classify, fmt_duration, Attempt, EtcdError, Failure};
+use crate::EtcdConfig;
+
+/// Largest message accepted from etcd (the default of 4 MiB is too small for one big
+/// transaction's watch response).
+pub(crate) const MAX_MESSAGE: usize = 256 << 20;
+
+/// Where a system CA bundle usually is, for `https://` endpoints without `-client-ca-keys`.
+const SYSTEM_CA_BUNDLES: &[&str] =
+    &["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+
+pub(crate) struct Conn {
+    slots: Vec<Slot>,
+    preferred: AtomicUsize,
+    pub(crate) request_timeout: Duration,
+    connect_timeout: Duration,
+    pub(crate) user: Option<String>,
+}
+
+struct Slot {
+    url: String,
+    options: ConnectOptions,
+    client: tokio::sync::Mutex<Option<Client>>,
+}
+
+/// A call that failed for good.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// The revision asked for has been compacted.
+    Compacted,
+    /// Permission denied at `endpoint`; the caller names the prefix.
+    PermissionDenied { endpoint: String },
+    Error(EtcdError),
+}
+
+impl Conn {
+    pub(crate) fn new(cfg: &EtcdConfig) -> Result<Conn, EtcdError> {
+        if cfg.endpoints.is_empty() {
+            return Err(EtcdError::Config("no etcd endpoints given".into()));
+        }
+        if cfg.password.is_some() && cfg.username.is_none() {
+            return Err(EtcdError::Config("a password was given without a user name".into()));
+        }
+        let tls = match &cfg.tls {
+            Some(t) => Some(load_tls(t)?),
+            None => None,
+        };
+        let mut base = ConnectOptions::new()
+            .with_timeout(cfg.request_timeout)
+            .with_connect_timeout(cfg.connect_timeout)
+            .with_keep_alive(cfg.keepalive.0, cfg.keepalive.1)
+            .with_keep_alive_while_idle(true)
+            .with_require_leader(true);
+        if let Some(user) = &cfg.username {
+            let password = cfg.password.clone().unwrap_or_default();
+            base = base.with_user(user.clone(), password).with_auto_token_refresh(true);
+        }
+        let mut slots = Vec::new();
+        let mut system_roots: Option<TlsOptions> = None;
+        for raw in &cfg.endpoints {
+            let url = raw.trim().to_string();
+            if url.is_empty() {
+                return Err(EtcdError::Config("an empty etcd endpoint was given".into()));
+            }
+            let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+            let use_tls = match scheme.as_deref() {
+                Some("https") => true,
+                Some("http") => false,
+                None => tls.is_some(),
+                Some(other) => {
+                    return Err(EtcdError::Config(format!(
+                        "endpoint {url}: unsupported scheme {other:?} (use http:// or https://)"
+                    )))
+                }
+            };
+            let mut options = base.clone();
+            if use_tls {
+                let t = match &tls {
+                    Some(t) => t.clone(),
+                    None => {
+                        if system_roots.is_none() {
+                            system_roots = Some(system_tls(&url)?);
+                        }
+                        system_roots.clone().expect("set above")
+                    }
+                };
+                options = options.with_tls(t);
+            }
+            slots.push(Slot { url, options, client: tokio::sync::Mutex::new(None) });
+        }
+        Ok(Conn {
+            slots,
+            preferred: AtomicUsize::new(0),
+            request_timeout: cfg.request_timeout,
+            connect_timeout: cfg.connect_timeout,
+            user: cfg.username.clone(),
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(crate) fn url(&self, i: usize) -> &str {
+        &self.slots[i].url
+    }
+
+    pub(crate) fn endpoints(&self) -> Vec<String> {
+        self.slots.iter().map(|s| s.url.clone()).collect()
+    }
+
+    pub(crate) fn preferred(&self) -> usize {
+        self.preferred.load(Ordering::Relaxed) % self.slots.len()
+    }
+
+    pub(crate) fn set_preferred(&self, i: usize) {
+        self.preferred.store(i, Ordering::Relaxed);
+    }
+
+    /// The client for endpoint `i`, connecting (and, with a user, authenticating) first if
+    /// needed. A client once built is kept: tonic reconnects it by itself.
+    pub(crate) async fn client(&self, i: usize) -> Result<Client, Failure> {
+        let slot = &self.slots[i];
+        let mut guard = slot.client.lock().await;
+        if let Some(c) = guard.as_ref() {
+            return Ok(c.clone());
+        }
+        let budget = self.connect_timeout + self.request_timeout;
+        let connect = Client::connect([slot.url.as_str()], Some(slot.options.clone()));
+        match tokio::time::timeout(budget, connect).await {
+            Err(_) => Err(Failure::Transient {
+                message: format!("no answer within {}", fmt_duration(budget)),
+                tls: false,
+                timeout: true,
+            }),
+            Ok(Err(e)) => Err(classify(e, &slot.url)),
+            Ok(Ok(c)) => {
+                *guard = Some(c.clone());
+                Ok(c)
+            }
+        }
+    }
+
+    /// Connects (and so authenticates) to the first endpoint that answers. A rejected user or
+    /// password, or TLS failing everywhere, is an error; endpoints that do not answer are not
+    /// (yet): calls will report them.
+    pub(crate) async fn authenticate(&self) -> Result<(), EtcdError> {
+        let n = self.slots.len();
+        let start = self.preferred();
+        let mut attempts = Vec::new();
+        let mut tls_failure = None;
+        for k in 0..n {
+            let i = (start + k) % n;
+            match self.client(i).await {
+                Ok(_) => {
+                    self.set_preferred(i);
+                    return Ok(());
+                }
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Transient { message, tls, .. }) => {
+                    let a = Attempt { endpoint: self.slots[i].url.clone(), error: message };
+                    if tls {
+                        tls_failure = Some(a.clone());
+                    }
+                    attempts.push(a);
+                }
+                Err(Failure::PermissionDenied | Failure::Compacted | Failure::TokenExpired) => {
+                    attempts.push(Attempt {
+                        endpoint: self.slots[i].url.clone(),
+                        error: "unexpected answer to authenticate".into(),
+                    });
+                }
+            }
+        }
+        if tls_failure.is_some() {
+            return Err(give_up(attempts, tls_failure, false, self.request_timeout));
+        }
+        Ok(())
+    }
+
+    /// Runs a unary call with fail-over: first on the endpoint that last worked, then on the
+    /// others in turn; at least three attempts, at most one per endpoint beyond that.
+    /// Transient failures (unavailable, cancelled, unknown, deadline exceeded, transport
+    /// errors, our own timeout) move on; anything else is returned at once.
+    pub(crate) async fn call<T, F, Fut>(&self, mut f: F) -> Result<T, CallError>
+    where
+        F: FnMut(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let n = self.slots.len();
+        let attempts = n.max(3);
+        let start = self.preferred();
+        let mut failed: Vec<Attempt> = Vec::new();
+        let (mut tls_failure, mut all_timeout) = (None, true);
+        for k in 0..attempts {
+            let i = (start + k) % n;
+            if k > 0 {
+                tokio::time::sleep(jitter(Duration::from_millis(50) * (1 << (k - 1).min(4)))).await;
+            }
+            let outcome = match self.client(i).await {
+                Err(f) => Err(f),
+                Ok(client) => {
+                    // tonic's timeout covers the response headers only; this covers the body.
+                    let limit = self.request_timeout + Duration::from_secs(1);
+                    match tokio::time::timeout(limit, f(client.clone())).await {
+                        Ok(Ok(v)) => Ok(v),
+                        Ok(Err(e)) => match classify(e, &self.slots[i].url) {
+                            Failure::TokenExpired => {
+                                // Authenticate again for the next attempt.
+                                let message = match client.refresh_token().await {
+                                    Ok(()) => "auth token expired; authenticated again".into(),
+                                    Err(e) => format!("auth token expired; {e}"),
+                                };
+                                Err(Failure::Transient { message, tls: false, timeout: false })
+                            }
+                            other => Err(other),
+                        },
+                        Err(_) => Err(Failure::Transient {
+                            message: format!("no answer within {}", fmt_duration(limit)),
+                            tls: false,
+                            timeout: true,
+                        }),
+                    }
+                }
+            };
+            match outcome {
+                Ok(v) => {
+                    self.set_preferred(i);
+                    return Ok(v);
+                }
+                Err(Failure::Transient { message, tls, timeout }) => {
+                    all_timeout &= timeout;
+                    let a = Attempt { endpoint: self.slots[i].url.clone(), error: message };
+                    if tls {
+                        tls_failure = Some(a.clone());
+                    }
+                    failed.push(a);
+                }
+                Err(Failure::Compacted) => return Err(CallError::Compacted),
+                Err(Failure::TokenExpired) => {
+                    failed.push(Attempt {
+                        endpoint: self.slots[i].url.clone(),
+                        error: "auth token expired".into(),
+                    });
+                    all_timeout = false;
+                }
+                Err(Failure::PermissionDenied) => {
+                    return Err(CallError::PermissionDenied { endpoint: self.slots[i].url.clone() })
+                }
+                Err(Failure::Fatal(e)) => return Err(CallError::Error(e)),
+            }
+        }
+        Err(CallError::Error(give_up(failed, tls_failure, all_timeout, self.request_timeout)))
+    }
+}
+
+/// The error for a call every attempt of which failed transiently: TLS if any attempt failed
+/// in the handshake (the most actionable), a timeout if all timed out, else unreachable.
+pub(crate) fn give_up(
+    attempts: Vec<Attempt>,
+    tls: Option<Attempt>,
+    all_timeout: bool,
+    after: Duration,
+) -> EtcdError {
+    if let Some(t) = tls {
+        EtcdError::Tls { endpoint: Some(t.endpoint), detail: t.error }
+    } else if all_timeout && !attempts.is_empty() {
+        EtcdError::Timeout { after, attempts }
+    } else {
+        EtcdError::Unreachable { attempts }
+    }
+}
+
+fn load_tls(t: &crate::TlsConfig) -> Result<TlsOptions, EtcdError> {
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| EtcdError::Tls {
+            endpoint: None,
+            detail: format!("cannot read the {what} {}: {e}", path.display()),
+        })
+    };
+    let mut opts = TlsOptions::new();
+    match &t.ca {
+        Some(ca) => opts = opts.ca_certificate(Certificate::from_pem(read("CA file", ca)?)),
+        None => opts = opts.ca_certificate(Certificate::from_pem(system_bundle()?)),
+    }
+    match (&t.cert, &t.key) {
+        (Some(cert), Some(key)) => {
+            let identity =
+                Identity::from_pem(read("client certificate", cert)?, read("client key", key)?);
+            opts = opts.identity(identity);
+        }
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(EtcdError::Config(
+                "a client certificate was given without its key (-client-key)".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(EtcdError::Config(
+                "a client key was given without its certificate (-client-cert)".into(),
+            ))
+        }
+    }
+    Ok(opts)
+}
+
+fn system_tls(url: &str) -> Result<TlsOptions, EtcdError> {
+    let bundle = system_bundle().map_err(|e| match e {
+        EtcdError::Tls { detail, .. } => EtcdError::Tls { endpoint: Some(url.to_string()), detail },
+        other => other,
+    })?;
+    Ok(TlsOptions::new().ca_certificate(Certificate::from_pem(bundle)))
+}
+
+fn system_bundle() -> Result<Vec<u8>, EtcdError> {
+    for path in SYSTEM_CA_BUNDLES {
+        if let Ok(pem) = std::fs::read(path) {
+            return Ok(pem);
+        }
+    }
+    Err(EtcdError::Tls {
+        endpoint: None,
+        detail: "no CA file given (-client-ca-keys) and no system CA bundle found".into(),
+    })
+}
+
+/// `base` scaled by a random factor in [0.5, 1.5), so that many clients do not retry in step.
+pub(crate) fn jitter(base: Duration) -> Duration {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let r = std::collections::hash_map::RandomState::new()
+        .hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let frac = (r % 1000) as f64 / 1000.0;
+    base.mul_f64(0.5 + frac)
+}
+
+/// Exponential backoff with jitter, for the watch supervisor: 100 ms doubling up to `cap`.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    next: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(cap: Duration) -> Backoff {
+        Backoff { next: Duration::from_millis(100), cap }
+    }
+
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        let d = jitter(self.next).min(self.cap);
+        self.next = (self.next * 2).min(self.cap);
+        d
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.next = Duration::from_millis(100);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_in_range() {
+        for _ in 0..1000 {
+            let d = jitter(Duration::from_millis(100));
+            assert!(d >= Duration::from_millis(50) && d < Duration::from_millis(150), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_to_the_cap() {
+        let mut b = Backoff::new(Duration::from_secs(5));
+        let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
+        assert!(delays[0] < Duration::from_millis(150));
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(5)));
+        assert!(delays[9] >= Duration::from_millis(2500));
+        b.reset();
+        assert!(b.next_delay() < Duration::from_millis(150));
+    }
+
+    #[test]
+    fn config_errors() {
+        let mut cfg = EtcdConfig::new(vec![]);
+        assert!(matches!(Conn::new(&cfg), Err(EtcdError::Config(_))));
+        cfg.endpoints = vec!["ftp://x".into()];
+        assert!(matches!(Conn::new(&cfg), Err(EtcdError::Config(_))));
+        cfg.endpoints = vec!["http://127.0.0.1:1".into()];
+        cfg.tls = Some(crate::TlsConfig {
+            ca: Some("/nonexistent/ca.pem".into()),
+            cert: None,
+            key: None,
+        });
+        let e = Conn::new(&cfg).err().expect("unreadable CA");
+        assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+        cfg.tls = None;
+        assert!(Conn::new(&cfg).is_ok());
+    }
+}

@@ -1,0 +1,255 @@
+//! What can go wrong talking to etcd, said so that an operator knows what to check.
+
+use std::fmt;
+use std::time::Duration;
+
+/// An error from the etcd backend. `Display` says what happened, where, and what to check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EtcdError {
+    /// No endpoint answered: each one refused the connection, failed or timed out.
+    #[error("cannot reach etcd: {}; check that etcd is running and that the endpoints (-node) are right", Attempts(.attempts))]
+    Unreachable { attempts: Vec<Attempt> },
+
+    /// Every endpoint that was tried accepted the connection but did not answer in time.
+    #[error("etcd did not answer within {}: {}; check that the members are running, not overloaded, and have a leader", fmt_duration(*.after), Attempts(.attempts))]
+    Timeout { after: Duration, attempts: Vec<Attempt> },
+
+    /// The user name or password was rejected.
+    #[error("authentication failed: invalid user or password (etcd at {endpoint})")]
+    AuthFailed { endpoint: String },
+
+    /// etcd has authentication enabled and no user name was configured.
+    #[error("etcd at {endpoint} requires authentication but no user name is configured; set a user name and password (-username, -password)")]
+    AuthRequired { endpoint: String },
+
+    /// The user may not read a prefix.
+    #[error("permission denied: {who} may not read {prefix} (etcd at {endpoint}); grant read on it, e.g. `etcdctl role grant-permission ROLE read --prefix=true {prefix}`", who = who(.user))]
+    PermissionDenied { prefix: String, user: Option<String>, endpoint: String },
+
+    /// TLS could not be set up (unreadable or invalid files) or the handshake failed.
+    #[error("TLS with etcd{at} failed: {detail}; check the CA (-client-ca-keys), the client certificate and key (-client-cert, -client-key) and that the endpoints use https://", at = at(.endpoint))]
+    Tls { endpoint: Option<String>, detail: String },
+
+    /// The configuration cannot work (no endpoints, a malformed URL, a certificate without key).
+    #[error("invalid etcd configuration: {0}")]
+    Config(String),
+
+    /// etcd answered with an error this layer has no better words for.
+    #[error("etcd at {endpoint} refused the request ({code}): {message}")]
+    Etcd { endpoint: String, code: String, message: String },
+}
+
+/// One failed attempt: which endpoint, and what happened there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub endpoint: String,
+    pub error: String,
+}
+
+struct Attempts<'a>(&'a [Attempt]);
+
+impl fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One entry per endpoint, its last error: retries of the same endpoint add nothing.
+        let mut seen: Vec<&Attempt> = Vec::new();
+        for a in self.0.iter().rev() {
+            if !seen.iter().any(|s| s.endpoint == a.endpoint) {
+                seen.push(a);
+            }
+        }
+        seen.reverse();
+        if seen.is_empty() {
+            return f.write_str("no endpoint was tried");
+        }
+        f.write_str("tried ")?;
+        for (i, a) in seen.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} ({})", a.endpoint, a.error)?;
+        }
+        Ok(())
+    }
+}
+
+fn who(user: &Option<String>) -> String {
+    match user {
+        Some(u) => format!("user {u:?}"),
+        None => "an unauthenticated client".to_string(),
+    }
+}
+
+fn at(endpoint: &Option<String>) -> String {
+    match endpoint {
+        Some(e) => format!(" at {e}"),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+impl EtcdError {
+    /// Whether retrying later could succeed without a configuration change.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, EtcdError::Unreachable { .. } | EtcdError::Timeout { .. })
+    }
+}
+
+/// How the connection layer treats one failed call.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Try another endpoint (or the same one later): connection refused, timeout, member
+    /// without leader, stream reset. `tls` marks handshake failures, `timeout` deadline expiry.
+    Transient { message: String, tls: bool, timeout: bool },
+    /// The revision asked for has been compacted: re-read from the current revision.
+    Compacted,
+    /// Permission denied; the caller knows which prefix.
+    PermissionDenied,
+    /// The auth token expired and etcd-client did not refresh it (it recognises only some
+    /// forms of the error; a watch stream reports it as the stream's error): authenticate
+    /// again, then retry.
+    TokenExpired,
+    /// Anything else is final for this call.
+    Fatal(EtcdError),
+}
+
+/// Sorts an etcd-client error into what the layer does with it.
+pub(crate) fn classify(err: etcd_client::Error, endpoint: &str) -> Failure {
+    use etcd_client::Error as E;
+    match err {
+        E::GRpcStatus(status) if status.message().contains("invalid auth token") => {
+            Failure::TokenExpired
+        }
+        E::GRpcStatus(status) => {
+            let message = status_detail(&status);
+            classify_status(status.code(), &message, endpoint)
+        }
+        E::TransportError(e) => {
+            let message = chain(&e);
+            Failure::Transient { tls: looks_like_tls(&message), timeout: false, message }
+        }
+        E::IoError(e) => Failure::Transient { message: e.to_string(), tls: false, timeout: false },
+        E::WatchError(m) => Failure::Transient { message: m, tls: false, timeout: false },
+        E::InvalidUri(e) => Failure::Fatal(EtcdError::Config(format!("endpoint {endpoint}: {e}"))),
+        E::InvalidArgs(m) => Failure::Fatal(EtcdError::Config(format!("endpoint {endpoint}: {m}"))),
+        other => Failure::Fatal(EtcdError::Etcd {
+            endpoint: endpoint.to_string(),
+            code: "client".to_string(),
+            message: other.to_string(),
+        }),
+    }
+}
+
+pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) -> Failure {
+    use tonic::Code;
+    match code {
+        Code::Unavailable | Code::Cancelled | Code::Unknown | Code::DeadlineExceeded => {
+            let timeout = code == Code::DeadlineExceeded
+                || (code == Code::Cancelled && message.contains("Timeout expired"));
+            let message = if message.is_empty() { format!("{code:?}") } else { message.to_string() };
+            Failure::Transient { tls: looks_like_tls(&message), timeout, message }
+        }
+        Code::InvalidArgument if message.contains("authentication failed") => {
+            Failure::Fatal(EtcdError::AuthFailed { endpoint: endpoint.to_string() })
+        }
+        Code::InvalidArgument if message.contains("user name is empty") => {
+            Failure::Fatal(EtcdError::AuthRequired { endpoint: endpoint.to_string() })
+        }
+        Code::PermissionDenied => Failure::PermissionDenied,
+        Code::OutOfRange if message.contains("compacted") => Failure::Compacted,
+        // A linearizable read pinned to a revision the member has not applied yet, or an
+        // expired token the client could not refresh: another attempt may well succeed.
+        Code::OutOfRange if message.contains("future revision") => {
+            Failure::Transient { message: message.to_string(), tls: false, timeout: false }
+        }
+        Code::Unauthenticated => {
+            Failure::Transient { message: message.to_string(), tls: false, timeout: false }
+        }
+        code => Failure::Fatal(EtcdError::Etcd {
+            endpoint: endpoint.to_string(),
+            code: format!("{code:?}"),
+            message: message.to_string(),
+        }),
+    }
+}
+
+fn looks_like_tls(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    ["certificate", "tls", "handshake", "unknownissuer", "ssl", "fatal alert"]
+        .iter()
+        .any(|w| m.contains(w))
+}
+
+/// A status's message and what its sources add (tonic says "transport error"; the TLS alert
+/// or the refused connection is further down).
+fn status_detail(status: &tonic::Status) -> String {
+    let mut s = status.message().to_string();
+    let mut src = std::error::Error::source(status);
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !t.is_empty() && !s.contains(&t) {
+            if !s.is_empty() {
+                s.push_str(": ");
+            }
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+/// An error and its sources, as one line (tonic's transport errors say little on top).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_endpoint_and_what_to_check() {
+        let e = EtcdError::AuthFailed { endpoint: "http://127.0.0.1:2379".into() };
+        assert_eq!(
+            e.to_string(),
+            "authentication failed: invalid user or password (etcd at http://127.0.0.1:2379)"
+        );
+        let e = EtcdError::Unreachable {
+            attempts: vec![
+                Attempt { endpoint: "a".into(), error: "x".into() },
+                Attempt { endpoint: "b".into(), error: "y".into() },
+                Attempt { endpoint: "a".into(), error: "z".into() },
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot reach etcd: tried b (y), a (z); check that etcd is running and that the endpoints (-node) are right"
+        );
+        let e = EtcdError::PermissionDenied {
+            prefix: "/secret".into(),
+            user: Some("confd".into()),
+            endpoint: "e".into(),
+        };
+        assert!(e.to_string().starts_with("permission denied: user \"confd\" may not read /secret (etcd at e)"));
+        assert_eq!(fmt_duration(Duration::from_millis(3000)), "3s");
+        assert_eq!(fmt_duration(Duration::from_millis(2500)), "2.5s");
+    }
+}

@@ -1,0 +1,193 @@
+//! Helpers for the tests against real etcd: a fast writer (etcd-client directly, with its own
+//! fail-over, so 1,000 writes take seconds rather than 1,000 `etcdctl` runs) and a recorder
+//! that applies what a watch delivers to a model of the keys.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use confd_etcd::{EtcdConfig, Health, Update, WatchEvent};
+use etcd_client::{Client, ConnectOptions, Txn, TxnOp};
+
+pub fn config(endpoints: &[String]) -> EtcdConfig {
+    EtcdConfig::new(endpoints.to_vec())
+}
+
+pub fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Writes with etcd-client, one client per endpoint, moving to the next endpoint on any
+/// failure (1 s per attempt), for up to 60 s per write. A write retried after a timeout may
+/// be applied twice, which leaves the same final state.
+pub struct Writer {
+    rt: tokio::runtime::Runtime,
+    clients: Vec<Client>,
+    next: AtomicUsize,
+}
+
+impl Writer {
+    pub fn new(endpoints: &[String]) -> Writer {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let clients = endpoints
+            .iter()
+            .map(|e| {
+                let opts = ConnectOptions::new()
+                    .with_timeout(Duration::from_secs(1))
+                    .with_connect_timeout(Duration::from_secs(1))
+                    .with_keep_alive(Duration::from_secs(1), Duration::from_secs(1));
+                rt.block_on(Client::connect([e.as_str()], Some(opts))).unwrap()
+            })
+            .collect();
+        Writer { rt, clients, next: AtomicUsize::new(0) }
+    }
+
+    fn run<T, F, Fut>(&self, what: &str, f: F) -> T
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let i = self.next.load(Ordering::Relaxed) % self.clients.len();
+            let r = self.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(1), f(self.clients[i].clone())).await
+            });
+            match r {
+                Ok(Ok(v)) => return v,
+                Ok(Err(e)) => eprintln!("writer: {what} on endpoint {i}: {e}; next endpoint"),
+                Err(_) => eprintln!("writer: {what} on endpoint {i}: timeout; next endpoint"),
+            }
+            assert!(Instant::now() < deadline, "writer: {what} failed for 60 s");
+            self.next.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn put(&self, key: &str, value: &str) {
+        self.run("put", |mut c| {
+            let (k, v) = (key.to_string(), value.to_string());
+            async move { c.put(k, v, None).await.map(|_| ()) }
+        })
+    }
+
+    pub fn del(&self, key: &str) {
+        self.run("del", |mut c| {
+            let k = key.to_string();
+            async move { c.delete(k, None).await.map(|_| ()) }
+        })
+    }
+
+    /// One transaction: puts (value `Some`) and deletes (`None`).
+    pub fn txn(&self, ops: &[(&str, Option<&str>)]) {
+        let ops: Vec<TxnOp> = ops
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => TxnOp::put(*k, *v, None),
+                None => TxnOp::delete(*k, None),
+            })
+            .collect();
+        self.run("txn", |mut c| {
+            let txn = Txn::new().and_then(ops.clone());
+            async move { c.txn(txn).await.map(|_| ()) }
+        })
+    }
+}
+
+/// Everything a watch delivered, and the keys as they stand after applying it.
+#[derive(Debug, Default, Clone)]
+pub struct Rec {
+    pub state: BTreeMap<String, String>,
+    pub revision: i64,
+    pub events: Vec<(Duration, WatchEvent)>,
+    pub changes: usize,
+    pub resyncs: usize,
+}
+
+impl Rec {
+    pub fn statuses(&self) -> Vec<Health> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                WatchEvent::Status(h) => Some(h.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn updates(&self) -> Vec<Update> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                WatchEvent::Update(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn disconnects(&self) -> usize {
+        self.statuses().iter().filter(|h| matches!(h, Health::Disconnected { .. })).count()
+    }
+}
+
+pub struct Recorder {
+    rec: Arc<Mutex<Rec>>,
+    _thread: JoinHandle<()>,
+}
+
+impl Recorder {
+    /// Starts applying `rx` to a model. `initial` is the state the watch started from.
+    pub fn start(rx: Receiver<WatchEvent>, initial: BTreeMap<String, String>) -> Recorder {
+        let rec = Arc::new(Mutex::new(Rec { state: initial, ..Rec::default() }));
+        let r = rec.clone();
+        let t0 = Instant::now();
+        let thread = std::thread::spawn(move || {
+            for ev in rx {
+                let mut g = r.lock().unwrap();
+                match &ev {
+                    WatchEvent::Update(Update::Changes { revision, changes }) => {
+                        assert!(!changes.is_empty(), "an empty change set was delivered");
+                        g.changes += 1;
+                        g.revision = g.revision.max(*revision);
+                        for (k, v) in changes {
+                            match v {
+                                Some(v) => g.state.insert(k.clone(), v.clone()),
+                                None => g.state.remove(k),
+                            };
+                        }
+                    }
+                    WatchEvent::Update(Update::Resync(snap)) => {
+                        g.resyncs += 1;
+                        g.revision = snap.revision;
+                        g.state = snap.kvs.clone();
+                    }
+                    WatchEvent::Status(h) => eprintln!("watch status at {:?}: {h:?}", t0.elapsed()),
+                }
+                g.events.push((t0.elapsed(), ev));
+            }
+        });
+        Recorder { rec, _thread: thread }
+    }
+
+    pub fn get(&self) -> Rec {
+        self.rec.lock().unwrap().clone()
+    }
+
+    /// Waits until `pred` holds; panics with what was recorded if it does not within `timeout`.
+    pub fn wait(&self, timeout: Duration, what: &str, pred: impl Fn(&Rec) -> bool) -> Rec {
+        let ok = testkit::wait_until(timeout, || pred(&self.rec.lock().unwrap()));
+        let rec = self.get();
+        assert!(ok, "timed out after {timeout:?} waiting for {what}; recorded: {:#?}", rec.events);
+        rec
+    }
+}
+
+/// The index of the member whose client URL is `endpoint`.
+pub fn member_of(endpoints: &[String], endpoint: &str) -> usize {
+    endpoints.iter().position(|e| e == endpoint).expect("a known endpoint")
+}

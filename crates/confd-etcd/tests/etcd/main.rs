@@ -1,0 +1,11 @@
+//! confd-etcd against real etcd (Debian `etcd-server` 3.4, started by testkit on loopback
+//! ports). One test binary, so that the tests — each with its own cluster — run in parallel.
+
+mod common;
+
+mod auth;
+mod failover;
+mod outage;
+mod read;
+mod tls;
+mod watch;

@@ -1,0 +1,115 @@
+//! Watching a healthy cluster: what is delivered, as which units, and what is not.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use confd_etcd::{Etcd, Health, Update, WatchEvent};
+use testkit::EtcdCluster;
+
+use crate::common::{config, s, Recorder, Writer};
+
+#[test]
+fn watch_delivers_changes_as_units_and_nothing_else() {
+    let cluster = EtcdCluster::start(1);
+    let w = Writer::new(&cluster.endpoints());
+    w.put("/app/upstream/a", "1");
+    w.put("/app/domain", "example.org");
+    let etcd = Etcd::connect(config(&cluster.endpoints())).unwrap();
+    let prefixes = s(&["/app/upstream", "/app/domain", "/app/upstream/a"]);
+    let snap = etcd.read(&prefixes).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let handle = etcd.watch(prefixes, Some(snap.revision), tx);
+    let rec = Recorder::start(rx, snap.kvs.clone());
+    rec.wait(Duration::from_secs(5), "connected", |r| {
+        matches!(r.statuses().first(), Some(Health::Connected { .. }))
+    });
+
+    let two_sec = Duration::from_secs(2);
+    // put, update, delete: one change set each, in order.
+    w.put("/app/upstream/b", "2");
+    w.put("/app/upstream/a", "1b");
+    w.del("/app/upstream/b");
+    w.put("/app/domain", "example.com");
+    let r = rec.wait(two_sec, "four change sets", |r| r.changes == 4);
+    let u = r.updates();
+    let only = |i: usize| match &u[i] {
+        Update::Changes { changes, .. } => changes.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(only(0), vec![("/app/upstream/b".into(), Some("2".into()))]);
+    assert_eq!(only(1), vec![("/app/upstream/a".into(), Some("1b".into()))]);
+    assert_eq!(only(2), vec![("/app/upstream/b".into(), None)]);
+    assert_eq!(only(3), vec![("/app/domain".into(), Some("example.com".into()))]);
+
+    // A transaction: its events arrive as one change set.
+    w.txn(&[
+        ("/app/upstream/c", Some("3")),
+        ("/app/upstream/d", Some("4")),
+        ("/app/upstream/a", None),
+        ("/app/upstream", Some("self")),
+    ]);
+    let r = rec.wait(two_sec, "the transaction", |r| r.changes == 5);
+    match r.updates().last().unwrap() {
+        Update::Changes { changes, .. } => assert_eq!(changes.len(), 4, "{changes:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Keys outside the prefixes, siblings included, are not delivered: the next change set
+    // after them is the marker.
+    for k in ["/app/upstreamX", "/app/upstream-x/y", "/app/upstream.z", "/app/domainX", "/other"] {
+        w.put(k, "unrelated");
+    }
+    w.put("/app/upstream/marker", "m");
+    let r = rec.wait(two_sec, "the marker", |r| r.changes == 6);
+    match r.updates().last().unwrap() {
+        Update::Changes { changes, .. } => {
+            assert_eq!(changes, &vec![("/app/upstream/marker".to_string(), Some("m".to_string()))])
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The model equals a fresh read.
+    let fresh = etcd.read(&s(&["/app/upstream", "/app/domain"])).unwrap();
+    assert_eq!(r.state, fresh.kvs);
+    assert_eq!(r.statuses().len(), 1, "{:?}", r.statuses());
+
+    // Stopped: nothing more arrives.
+    handle.stop();
+    w.put("/app/upstream/after-stop", "x");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(rec.get().events.len(), r.events.len());
+}
+
+/// Without a starting revision the watch reads first: the first update is the full state, and
+/// an idle watch keeps asking for progress without reporting anything.
+#[test]
+fn watch_without_state_starts_with_a_read() {
+    let cluster = EtcdCluster::start(1);
+    let w = Writer::new(&cluster.endpoints());
+    w.put("/svc/a", "1");
+    let mut cfg = config(&cluster.endpoints());
+    cfg.progress_interval = Duration::from_millis(300);
+    let etcd = Etcd::connect(cfg).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let _handle = etcd.watch(s(&["/svc"]), None, tx);
+    match rx.recv_timeout(Duration::from_secs(5)).unwrap() {
+        WatchEvent::Update(Update::Resync(snap)) => {
+            assert_eq!(snap.kvs.len(), 1);
+            assert_eq!(snap.revision, cluster.revision());
+        }
+        other => panic!("first event {other:?}"),
+    }
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        WatchEvent::Status(Health::Connected { .. })
+    ));
+    // Idle for several progress intervals: no events, no reconnects.
+    assert!(rx.recv_timeout(Duration::from_secs(2)).is_err());
+    w.put("/svc/b", "2");
+    match rx.recv_timeout(Duration::from_secs(2)).unwrap() {
+        WatchEvent::Update(Update::Changes { changes, .. }) => {
+            assert_eq!(changes, vec![("/svc/b".to_string(), Some("2".to_string()))])
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,168 @@
+//! Ports, polling, and running short-lived commands under a hard time limit.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Ports handed out by [`free_port`] in this process, never handed out twice.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A TCP port that is free on 127.0.0.1 right now: bind `127.0.0.1:0`, note the port, close.
+///
+/// Within one process (one test binary, all its test threads) no port is returned twice.
+/// Another process may still take the port before the caller binds it; [`crate::EtcdCluster`]
+/// notices "address already in use" and starts again on new ports.
+pub fn free_port() -> u16 {
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..1000 {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap_or_else(|e| panic!("testkit: cannot bind 127.0.0.1:0: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("testkit: local_addr of a bound listener: {e}"))
+            .port();
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
+    panic!("testkit: no new free port on 127.0.0.1 after 1000 tries");
+}
+
+/// Calls `f` every 20 ms until it returns true (→ true) or `timeout` has passed (→ false).
+/// `f` is always called at least once, and once more at the deadline.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// Runs `cmd` to completion, capturing stdout and stderr, but kills it (SIGKILL to its own
+/// process group, so helpers it started die too) if it is still running after `limit`; then the
+/// status is the kill's and stderr says so.
+/// Panics only if the command cannot be started.
+pub(crate) fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("testkit: cannot run {program}: {e}{}", install_hint(&e)));
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let mut status = None;
+    let finished = wait_until(limit, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    let mut killed = false;
+    let status = match status {
+        Some(status) if finished => status,
+        _ => {
+            killed = true;
+            let pgid = rustix::process::Pid::from_child(&child);
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+            let _ = child.kill();
+            child.wait().unwrap_or_else(|e| panic!("testkit: waiting for {program}: {e}"))
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let mut stderr = err.join().unwrap_or_default();
+    if killed {
+        stderr.extend_from_slice(
+            format!("\ntestkit: {program} killed after {limit:?} (time limit)\n").as_bytes(),
+        );
+    }
+    Output { status, stdout, stderr }
+}
+
+/// For a program that is not there: which Debian package has it.
+pub(crate) fn install_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        " (not installed? Debian packages: etcd-server for etcd, etcd-client for etcdctl, openssl)"
+    } else {
+        ""
+    }
+}
+
+/// The last `n` lines of a (log) file, or a note saying why there are none.
+pub(crate) fn file_tail(path: &std::path::Path, n: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_and_bindable() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let set: BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(set.len(), ports.len());
+        for p in ports.iter().take(5) {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, *p)).expect("free port is bindable");
+        }
+    }
+
+    #[test]
+    fn wait_until_is_bounded() {
+        let start = Instant::now();
+        assert!(!wait_until(Duration::from_millis(100), || false));
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(100) && took < Duration::from_secs(2));
+        let mut n = 0;
+        assert!(wait_until(Duration::from_secs(5), || {
+            n += 1;
+            n == 3
+        }));
+    }
+
+    #[test]
+    fn run_bounded_kills_a_hung_command() {
+        let start = Instant::now();
+        let out = run_bounded(
+            Command::new("sh").args(["-c", "echo hi; sleep 30; echo never"]),
+            Duration::from_millis(300),
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(!out.status.success());
+        assert_eq!(out.stdout, b"hi\n");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("time limit"));
+        let ok = run_bounded(
+            Command::new("sh").args(["-c", "echo out; echo err >&2"]),
+            Duration::from_secs(10),
+        );
+        assert!(ok.status.success());
+        assert_eq!((ok.stdout.as_slice(), ok.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+    }
+}

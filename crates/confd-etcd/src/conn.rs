@@ -96,6 +96,12 @@ impl Conn {
                     )))
                 }
             };
+            // Spell the scheme out, so that messages say how the endpoint is reached.
+            let url = if scheme.is_none() {
+                format!("{}://{url}", if use_tls { "https" } else { "http" })
+            } else {
+                url
+            };
             let mut options = base.clone();
             if use_tls {
                 let t = match &tls {

@@ -89,7 +89,7 @@ fn at(endpoint: &Option<String>) -> String {
 
 pub(crate) fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{:.1}s", d.as_secs_f64())
@@ -155,7 +155,14 @@ pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) 
             let timeout = code == Code::DeadlineExceeded
                 || (code == Code::Cancelled && message.contains("Timeout expired"));
             let message = if message.is_empty() { format!("{code:?}") } else { message.to_string() };
-            Failure::Transient { tls: looks_like_tls(&message), timeout, message }
+            // A TLS server that rejects the client's certificate (or its absence) may just
+            // close the connection: on https, a connection that fails while being set up
+            // (rather than a stream that breaks later) is most likely TLS.
+            let tls = looks_like_tls(&message)
+                || (endpoint.starts_with("https://")
+                    && message.contains("connection error")
+                    && !message.contains("h2 protocol error"));
+            Failure::Transient { tls, timeout, message }
         }
         Code::InvalidArgument if message.contains("authentication failed") => {
             Failure::Fatal(EtcdError::AuthFailed { endpoint: endpoint.to_string() })

@@ -283,3 +283,18 @@ impl Drop for WatchHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let mut cfg = EtcdConfig::new(vec!["http://127.0.0.1:2379".into()]);
+        cfg.username = Some("confd".into());
+        cfg.password = Some("s3cret-pw".into());
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}

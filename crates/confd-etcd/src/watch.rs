@@ -173,8 +173,15 @@ impl Supervisor {
         let (mut tls_failure, mut all_timeout) = (None, true);
         // Why the last healthy stream was lost, for the Reconnected report.
         let mut lost: Option<String> = None;
+        // Re-reads that follow each other closely back off too: whatever makes them
+        // necessary must not turn into a loop of full reads.
+        let mut last_read: Option<Instant> = None;
         loop {
             if self.need_read {
+                if last_read.is_some_and(|t| t.elapsed() < HEALTHY) {
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+                last_read = Some(Instant::now());
                 match read::read(&self.conn, &self.prefixes).await {
                     Ok(snapshot) => {
                         self.need_read = false;

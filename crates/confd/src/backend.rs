@@ -11,12 +11,16 @@ pub enum Backend {
     File { paths: Vec<PathBuf>, filter: String },
     /// The process environment (`/database/host` ← `DATABASE_HOST`).
     Env,
+    /// etcd v3 (`-backend etcd` and `-backend etcdv3`, like confd master).
+    Etcd(confd_etcd::Etcd),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(transparent)]
     File(#[from] confd_backend::file::FileBackendError),
+    #[error(transparent)]
+    Etcd(#[from] confd_etcd::EtcdError),
 }
 
 /// Where a pass gets each resource's keys: a fresh read from the backend, or (watch mode) the
@@ -81,9 +85,25 @@ impl Backend {
                 Ok(Backend::File { paths, filter: config.filter.clone() })
             }
             "env" => Ok(Backend::Env),
+            "etcd" | "etcdv3" => {
+                let etcd = confd_etcd::Etcd::connect(etcd_config(config)).map_err(|e| e.to_string())?;
+                Ok(Backend::Etcd(etcd))
+            }
             other => Err(format!(
-                "backend {other:?} is not implemented yet in confd-rs (available: file, env; etcd/etcdv3 is planned)"
+                "backend {other:?} is not implemented in confd-rs (available: etcd, etcdv3, file, env)"
             )),
+        }
+    }
+
+    /// For etcd: every key under `keys`, read once at one revision for the whole pass, so all
+    /// resources render from one consistent state. `None` for backends read per resource.
+    pub fn prefetch(
+        &self,
+        keys: &[String],
+    ) -> Option<Result<BTreeMap<String, String>, BackendError>> {
+        match self {
+            Backend::Etcd(etcd) => Some(etcd.read(keys).map(|s| s.kvs).map_err(BackendError::from)),
+            _ => None,
         }
     }
 
@@ -91,6 +111,7 @@ impl Backend {
         match self {
             Backend::File { .. } => "file",
             Backend::Env => "env",
+            Backend::Etcd(_) => "etcd",
         }
     }
 
@@ -102,6 +123,7 @@ impl Backend {
                 Ok(confd_backend::file::get_values(paths, filter, keys)?)
             }
             Backend::Env => Ok(confd_backend::env::values(keys, confd_backend::env::process_env())),
+            Backend::Etcd(etcd) => Ok(etcd.read(keys)?.kvs),
         }
     }
 
@@ -116,7 +138,36 @@ impl Backend {
                     confd_backend::file::watch_paths(&paths, &filter).map_err(|e| e.to_string())
                 }))
             }
-            Backend::Env => None,
+            Backend::Env | Backend::Etcd(_) => None,
         }
     }
+}
+
+/// confd's rules for the etcd client: credentials only with `-basic-auth`; TLS when a CA is
+/// given or both a client certificate and key (a lone certificate or key is ignored, as in
+/// confd, with a warning).
+fn etcd_config(config: &RawConfig) -> confd_etcd::EtcdConfig {
+    let mut cfg = confd_etcd::EtcdConfig::new(config.nodes.clone());
+    if config.basic_auth {
+        cfg.username = Some(config.username.clone());
+        cfg.password = Some(config.password.clone());
+    } else if !config.username.is_empty() || !config.password.is_empty() {
+        crate::log::warning!(
+            "-username/-password are not sent to etcd without -basic-auth (as in confd)"
+        );
+    }
+    let (ca, cert, key) = (&config.client_ca_keys, &config.client_cert, &config.client_key);
+    if cert.is_empty() != key.is_empty() {
+        crate::log::warning!("-client-cert and -client-key must be given together; ignoring the one given (as confd does)");
+    }
+    let pair = !cert.is_empty() && !key.is_empty();
+    if !ca.is_empty() || pair {
+        let path = |s: &String| (!s.is_empty()).then(|| PathBuf::from(s));
+        cfg.tls = Some(confd_etcd::TlsConfig {
+            ca: path(ca),
+            cert: if pair { path(cert) } else { None },
+            key: if pair { path(key) } else { None },
+        });
+    }
+    cfg
 }

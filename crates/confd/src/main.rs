@@ -13,6 +13,7 @@ mod process;
 mod resources;
 mod run;
 mod watch;
+mod watch_etcd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use confd_core::resource::{TemplateResource, WaitSpec};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, SnapshotValues};
 use crate::log;
-use crate::process::{run_pass, Settings};
+use crate::process::{run_pass, Failure, PassReport, Settings};
 use crate::resources::{self, Loaded};
 use crate::watch;
 
@@ -22,7 +22,7 @@ pub struct Source {
 }
 
 impl Source {
-    fn load(&self) -> Result<Vec<TemplateResource>, String> {
+    pub(crate) fn load(&self) -> Result<Vec<TemplateResource>, String> {
         match resources::load(&self.confdir, &self.prefix)? {
             Loaded::Resources(r) => Ok(r),
             Loaded::Nothing => Ok(Vec::new()),
@@ -36,9 +36,28 @@ pub enum Event {
     Stop(&'static str),
     Reload,
     Changed,
+    Etcd(confd_etcd::WatchEvent),
 }
 
-fn fatal(msg: &str) -> ExitCode {
+/// One pass over `resources`. With etcd, every resource's keys are read once, at one
+/// revision, so all resources render from one consistent state.
+fn pass(resources: &[TemplateResource], backend: &Backend, settings: &Settings) -> PassReport {
+    let keys: Vec<String> = resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
+    match backend.prefetch(&keys) {
+        None => run_pass(resources, backend, settings),
+        Some(Ok(kvs)) => run_pass(resources, &SnapshotValues(&kvs), settings),
+        Some(Err(e)) => {
+            let failure = Failure {
+                resource: format!("{} resources", resources.len()),
+                message: e.to_string(),
+            };
+            log::error!("{failure}");
+            PassReport { failures: vec![failure], updated: 0 }
+        }
+    }
+}
+
+pub(crate) fn fatal(msg: &str) -> ExitCode {
     log::log(log::Level::Fatal, msg);
     ExitCode::FAILURE
 }
@@ -55,7 +74,7 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    let report = run_pass(&resources, backend, settings);
+    let report = pass(&resources, backend, settings);
     if let Ok(Event::Stop(sig)) = rx.try_recv() {
         return fatal(&format!("Captured {sig} before all resources were processed. Exiting..."));
     }
@@ -81,20 +100,20 @@ pub fn interval(
             Ok(r) => r,
             Err(e) => return fatal(&e),
         };
-        run_pass(&resources, backend, settings);
+        pass(&resources, backend, settings);
         let deadline = Instant::now() + every;
         loop {
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Event::Stop(sig)) => return stopped(sig),
                 Ok(Event::Reload) | Err(RecvTimeoutError::Timeout) => break,
-                Ok(Event::Changed) => {}
+                Ok(Event::Changed | Event::Etcd(_)) => {}
                 Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
             }
         }
     }
 }
 
-fn stopped(sig: &str) -> ExitCode {
+pub(crate) fn stopped(sig: &str) -> ExitCode {
     log::info!("Captured {sig}. Exiting...");
     ExitCode::SUCCESS
 }
@@ -102,6 +121,9 @@ fn stopped(sig: &str) -> ExitCode {
 /// `-watch`: a pass now, then one after each batch of changes to the backend's data. The env
 /// backend never changes, so it renders once and waits (confd renders nothing).
 pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: WaitSpec) -> ExitCode {
+    if let Backend::Etcd(etcd) = backend {
+        return crate::watch_etcd::run(source, etcd, settings, wait);
+    }
     let (tx, rx) = mpsc::channel();
     if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
         return fatal(&e);
@@ -150,7 +172,7 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
     match rx.recv() {
         Ok(Event::Stop(sig)) => return Batch::Stop(sig),
         Ok(Event::Reload) => return Batch::Reload,
-        Ok(Event::Changed) => {}
+        Ok(Event::Changed | Event::Etcd(_)) => {}
         Err(_) => return Batch::Closed,
     }
     let first = Instant::now();
@@ -161,7 +183,7 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
             return Batch::Changed;
         }
         match rx.recv_timeout(timeout) {
-            Ok(Event::Changed) => continue,
+            Ok(Event::Changed | Event::Etcd(_)) => continue,
             Ok(Event::Stop(sig)) => return Batch::Stop(sig),
             Ok(Event::Reload) => return Batch::Reload,
             Err(_) => return Batch::Changed,
@@ -172,7 +194,10 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
 /// Turns signals into events. SIGTERM/SIGINT also cancel at once whatever is running (a check
 /// or reload command is killed, no further file is replaced), so the daemon stops promptly
 /// even in the middle of a pass.
-fn spawn_signal_thread(tx: Sender<Event>, cancel: confd_apply::Cancel) -> Result<(), String> {
+pub(crate) fn spawn_signal_thread(
+    tx: Sender<Event>,
+    cancel: confd_apply::Cancel,
+) -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;

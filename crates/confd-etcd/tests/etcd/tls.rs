@@ -37,6 +37,7 @@ fn tls_with_client_certificates() {
     no_cert.tls = Some(TlsConfig { ca: Some(files.ca.clone()), cert: None, key: None });
     let err = Etcd::connect(no_cert).unwrap().read(&s(&["/app"])).unwrap_err();
     eprintln!("without a client certificate: {err}");
+    assert!(matches!(err, EtcdError::Tls { .. }), "{err:?}");
     assert!(err.to_string().contains(&endpoints[0]), "{err}");
     let mut wrong_ca = cfg.clone();
     wrong_ca.tls = Some(TlsConfig { ca: Some(files.cert.clone()), cert: None, key: None });

@@ -1,6 +1,6 @@
-use std::time::Duration;
 use super::*;
 use crate::cli::{parse, Command};
+use std::time::Duration;
 
 const FILE: &str = "/etc/confd/confd.toml";
 

@@ -1,0 +1,252 @@
+//! `-watch` with etcd: an in-memory model of every watched key, kept current by one watch per
+//! prefix (`confd_etcd`, which resumes after failures and resyncs after compaction), and
+//! passes that re-render only the resources whose keys changed, in batches.
+//!
+//! - Nothing is rendered before the first complete read (the watch's first `Resync`).
+//! - Each watch response is applied to the model as a unit, between passes.
+//! - A batch starts with the first change and ends when the keys have been quiet for
+//!   `wait.quiet` or `wait.max` after its first change (trailing edge); then every resource
+//!   that reads a changed key is rendered once, and each distinct reload command runs once.
+//! - While etcd is unreachable the last rendered files stay; the watch retries and this loop
+//!   logs the outage once.
+//! - SIGHUP re-reads the template resources and restarts the watch (with a fresh full read).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Instant;
+
+use confd_core::resource::{TemplateResource, WaitSpec};
+use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
+
+use crate::backend::{is_under, SnapshotValues};
+use crate::log;
+use crate::process::{run_pass, Settings};
+use crate::run::{fatal, spawn_signal_thread, stopped, Event, Source};
+
+type Model = BTreeMap<String, String>;
+
+/// The keys a batch changed, or every resource after the first read / a resync of unknown
+/// extent.
+enum Dirty {
+    Keys(BTreeSet<String>),
+    All,
+}
+
+pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) -> ExitCode {
+    let (tx, rx) = mpsc::channel();
+    if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
+        return fatal(&e);
+    }
+    let mut resources = match source.load() {
+        Ok(r) => r,
+        Err(e) => return fatal(&e),
+    };
+    let mut model: Option<Model> = None;
+    let mut watch = start_watch(etcd, &resources, &tx);
+    loop {
+        match next_batch(&rx, wait, &mut model) {
+            Batch::Stop(sig) => {
+                watch.stop();
+                return stopped(sig);
+            }
+            Batch::Reload => match source.load() {
+                Ok(r) => {
+                    log::info!("Reloaded {} template resources; re-reading etcd", r.len());
+                    resources = r;
+                    watch.stop();
+                    model = None;
+                    watch = start_watch(etcd, &resources, &tx);
+                }
+                Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
+            },
+            Batch::Dirty(dirty) => {
+                let Some(kvs) = model.as_ref() else { continue };
+                let selected: Vec<&TemplateResource> =
+                    resources.iter().filter(|r| reads_changed(r, &dirty)).collect();
+                if !selected.is_empty() {
+                    log::debug!(
+                        "{} of {} resources read changed keys",
+                        selected.len(),
+                        resources.len()
+                    );
+                    run_pass(selected, &SnapshotValues(kvs), settings);
+                }
+            }
+            Batch::Closed => return ExitCode::SUCCESS,
+        }
+    }
+}
+
+/// The union of the resources' keys, watched from scratch (the watch reads first).
+fn start_watch(etcd: &Etcd, resources: &[TemplateResource], tx: &Sender<Event>) -> WatchHandle {
+    let prefixes: Vec<String> =
+        resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
+    let (etcd_tx, etcd_rx) = mpsc::channel();
+    let handle = etcd.watch(prefixes, None, etcd_tx);
+    let tx = tx.clone();
+    let _ = std::thread::Builder::new().name("etcd-events".into()).spawn(move || {
+        for ev in etcd_rx {
+            if tx.send(Event::Etcd(ev)).is_err() {
+                return;
+            }
+        }
+    });
+    handle
+}
+
+fn reads_changed(res: &TemplateResource, dirty: &Dirty) -> bool {
+    match dirty {
+        Dirty::All => true,
+        Dirty::Keys(keys) => {
+            res.prefixed_keys().iter().any(|prefix| keys.iter().any(|k| is_under(k, prefix)))
+        }
+    }
+}
+
+enum Batch {
+    Stop(&'static str),
+    Reload,
+    Dirty(Dirty),
+    Closed,
+}
+
+/// Applies etcd events to the model as they come; returns once a batch of changes is complete
+/// (see the module docs), or at once for a stop or reload request.
+fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -> Batch {
+    let mut dirty: Option<Dirty> = None;
+    let mut first: Option<Instant> = None;
+    loop {
+        let event = match first {
+            None => match rx.recv() {
+                Ok(ev) => ev,
+                Err(_) => return Batch::Closed,
+            },
+            Some(start) => {
+                let until_max = (start + wait.max).saturating_duration_since(Instant::now());
+                let timeout = wait.quiet.min(until_max);
+                if timeout.is_zero() {
+                    return Batch::Dirty(dirty.unwrap_or(Dirty::All));
+                }
+                match rx.recv_timeout(timeout) {
+                    Ok(ev) => ev,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        return Batch::Dirty(dirty.unwrap_or(Dirty::All))
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return Batch::Closed,
+                }
+            }
+        };
+        match event {
+            Event::Stop(sig) => return Batch::Stop(sig),
+            Event::Reload => return Batch::Reload,
+            Event::Changed => {}
+            Event::Etcd(WatchEvent::Status(health)) => log_health(&health),
+            Event::Etcd(WatchEvent::Update(update)) => {
+                let changed = apply_update(model, update);
+                if changed.as_ref().is_none_or(|c| !c.is_empty()) {
+                    merge(&mut dirty, changed);
+                    first.get_or_insert_with(Instant::now);
+                }
+            }
+        }
+    }
+}
+
+/// Applies one update to the model; returns the keys it changed (`None` = everything: the
+/// first read).
+fn apply_update(model: &mut Option<Model>, update: Update) -> Option<BTreeSet<String>> {
+    match update {
+        Update::Changes { changes, .. } => {
+            // Changes only follow the first read; before it there is nothing to update.
+            let Some(kvs) = model.as_mut() else { return Some(BTreeSet::new()) };
+            let mut changed = BTreeSet::new();
+            for (key, value) in changes {
+                let differs = match value {
+                    Some(v) => kvs.insert(key.clone(), v.clone()).as_ref() != Some(&v),
+                    None => kvs.remove(&key).is_some(),
+                };
+                if differs {
+                    changed.insert(key);
+                }
+            }
+            Some(changed)
+        }
+        Update::Resync(snapshot) => {
+            log::info!(
+                "Read {} keys from etcd at revision {}",
+                snapshot.kvs.len(),
+                snapshot.revision
+            );
+            let old = model.replace(snapshot.kvs)?;
+            let new = model.as_ref().expect("just set");
+            Some(diff(&old, new))
+        }
+    }
+}
+
+/// Keys added, removed or changed between two models.
+fn diff(old: &Model, new: &Model) -> BTreeSet<String> {
+    let mut changed: BTreeSet<String> =
+        old.iter().filter(|(k, v)| new.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
+    changed.extend(new.keys().filter(|k| !old.contains_key(*k)).cloned());
+    changed
+}
+
+fn merge(dirty: &mut Option<Dirty>, changed: Option<BTreeSet<String>>) {
+    match (dirty.as_mut(), changed) {
+        (Some(Dirty::All), _) => {}
+        (_, None) => *dirty = Some(Dirty::All),
+        (Some(Dirty::Keys(keys)), Some(more)) => keys.extend(more),
+        (None, Some(keys)) => *dirty = Some(Dirty::Keys(keys)),
+    }
+}
+
+fn log_health(health: &Health) {
+    match health {
+        Health::Connected { endpoint } => log::info!("Watching etcd at {endpoint}"),
+        Health::Reconnected { endpoint, reason } => {
+            log::info!("Watch moved to etcd at {endpoint} ({reason})")
+        }
+        Health::Disconnected { error } => {
+            log::error!("{error}; keeping the current configuration and retrying")
+        }
+        Health::Resyncing { reason } => log::info!("Re-reading etcd: {reason}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(pairs: &[(&str, &str)]) -> Model {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_first_read_dirties_everything_later_ones_only_what_differs() {
+        let mut m = None;
+        let snap = |pairs| Update::Resync(confd_etcd::Snapshot { revision: 1, kvs: model(pairs) });
+        assert_eq!(apply_update(&mut m, snap(&[("/a", "1")])), None);
+        let changed = apply_update(&mut m, snap(&[("/a", "1"), ("/b", "2")])).unwrap();
+        assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["/b"]);
+    }
+
+    #[test]
+    fn same_value_puts_change_nothing() {
+        let mut m = Some(model(&[("/a", "1")]));
+        let changes = vec![("/a".to_string(), Some("1".to_string())), ("/c".to_string(), None)];
+        let changed = apply_update(&mut m, Update::Changes { revision: 2, changes }).unwrap();
+        assert!(changed.is_empty());
+        let changes = vec![("/a".to_string(), None)];
+        let changed = apply_update(&mut m, Update::Changes { revision: 3, changes }).unwrap();
+        assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["/a"]);
+        assert!(m.unwrap().is_empty());
+    }
+
+    #[test]
+    fn diff_sees_additions_removals_and_changes() {
+        let d = diff(&model(&[("/a", "1"), ("/b", "2")]), &model(&[("/b", "3"), ("/c", "4")]));
+        assert_eq!(d.into_iter().collect::<Vec<_>>(), ["/a", "/b", "/c"]);
+    }
+}

@@ -29,8 +29,11 @@ use crate::EtcdConfig;
 pub(crate) const MAX_MESSAGE: usize = 256 << 20;
 
 /// Where a system CA bundle usually is, for `https://` endpoints without `-client-ca-keys`.
-const SYSTEM_CA_BUNDLES: &[&str] =
-    &["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
 
 pub(crate) struct Conn {
     slots: Vec<Slot>,
@@ -52,7 +55,9 @@ pub(crate) enum CallError {
     /// The revision asked for has been compacted.
     Compacted,
     /// Permission denied at `endpoint`; the caller names the prefix.
-    PermissionDenied { endpoint: String },
+    PermissionDenied {
+        endpoint: String,
+    },
     Error(EtcdError),
 }
 

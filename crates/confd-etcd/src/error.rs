@@ -154,14 +154,20 @@ pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) 
         Code::Unavailable | Code::Cancelled | Code::Unknown | Code::DeadlineExceeded => {
             let timeout = code == Code::DeadlineExceeded
                 || (code == Code::Cancelled && message.contains("Timeout expired"));
-            let message = if message.is_empty() { format!("{code:?}") } else { message.to_string() };
             // A TLS server that rejects the client's certificate (or its absence) may just
             // close the connection: on https, a connection that fails while being set up
             // (rather than a stream that breaks later) is most likely TLS.
-            let tls = looks_like_tls(&message)
+            let tls = looks_like_tls(message)
                 || (endpoint.starts_with("https://")
                     && message.contains("connection error")
                     && !message.contains("h2 protocol error"));
+            let message = if timeout {
+                "timed out".to_string()
+            } else if message.is_empty() {
+                format!("{code:?}")
+            } else {
+                without_noise(message)
+            };
             Failure::Transient { tls, timeout, message }
         }
         Code::InvalidArgument if message.contains("authentication failed") => {
@@ -213,6 +219,18 @@ fn status_detail(status: &tonic::Status) -> String {
     s
 }
 
+/// Drops tonic's generic "transport error" from a chain of messages when something more
+/// specific is said: `tcp connect error: transport error: Connection refused` →
+/// `tcp connect error: Connection refused`.
+fn without_noise(message: &str) -> String {
+    let parts: Vec<&str> = message.split(": ").filter(|p| *p != "transport error").collect();
+    if parts.is_empty() {
+        message.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
 /// An error and its sources, as one line (tonic's transport errors say little on top).
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -255,8 +273,15 @@ mod tests {
             user: Some("confd".into()),
             endpoint: "e".into(),
         };
-        assert!(e.to_string().starts_with("permission denied: user \"confd\" may not read /secret (etcd at e)"));
+        assert!(e
+            .to_string()
+            .starts_with("permission denied: user \"confd\" may not read /secret (etcd at e)"));
         assert_eq!(fmt_duration(Duration::from_millis(3000)), "3s");
+        assert_eq!(
+            without_noise("tcp connect error: transport error: Connection refused (os error 111)"),
+            "tcp connect error: Connection refused (os error 111)"
+        );
+        assert_eq!(without_noise("transport error"), "transport error");
         assert_eq!(fmt_duration(Duration::from_millis(2500)), "2.5s");
     }
 }

@@ -14,7 +14,9 @@
 //! dead member and never retries). Every client has a request timeout, a connect timeout,
 //! HTTP/2 keep-alive (also while idle), `require_leader`, and with a user, automatic token
 //! refresh. A dead member costs one refused connection, a hung (SIGSTOPped) one costs one
-//! request timeout; neither can hang a call.
+//! request timeout; neither can hang a call. Errors are sorted into [`EtcdError`]s that say
+//! what to check: unreachable (each endpoint and what happened there), timeout, wrong user or
+//! password, permission denied (naming the prefix), TLS (naming the handshake failure).
 //!
 //! **Reads** (`read`). Prefixes are path-aware (`/app` selects `/app` and `/app/...`, not
 //! `/appX`; `/` selects everything) and reduced to the ones no other covers. Each becomes two
@@ -30,10 +32,11 @@
 //! compacted, a header revision lower than what was applied (confirmed by a linearizable read,
 //! so a lagging follower is not mistaken for a restored cluster), or a changed cluster ID,
 //! triggers a full read delivered as [`Update::Resync`]; watching then continues from that
-//! read's revision + 1. An idle stream is asked for progress every `progress_interval`; no
-//! answer within the request timeout means the member hangs, and the stream moves elsewhere.
-//! While no member answers, the supervisor retries with exponential backoff (capped at 5 s) and
-//! reports [`Health::Disconnected`] once, then [`Health::Connected`] when a stream is back.
+//! read's revision + 1. An idle stream is asked for progress every `progress_interval` (2 s);
+//! no answer within the request timeout means the member hangs, and the stream moves elsewhere
+//! (a SIGSTOPped member is left after about 5 s). While no member answers, the supervisor
+//! retries with exponential backoff (capped at 5 s) and reports [`Health::Disconnected`] once,
+//! then [`Health::Connected`] when a stream is back.
 //!
 //! Progress responses to our own progress requests are used as a liveness signal only, never
 //! to advance the resume revision: etcd 3.4 can send them ahead of events still queued for a
@@ -201,11 +204,7 @@ impl Etcd {
             rt.block_on(conn.authenticate())?;
         }
         Ok(Etcd {
-            inner: Arc::new(Inner {
-                rt: Some(rt),
-                conn,
-                progress_interval: cfg.progress_interval,
-            }),
+            inner: Arc::new(Inner { rt: Some(rt), conn, progress_interval: cfg.progress_interval }),
         })
     }
 

@@ -103,7 +103,9 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
         let resp = conn
             .call(|c| {
                 let (key, o) = (op.range.key.clone(), options(&op.range, revision));
-                async move { c.kv_client().max_decoding_message_size(MAX_MESSAGE).get(key, Some(o)).await }
+                async move {
+                    c.kv_client().max_decoding_message_size(MAX_MESSAGE).get(key, Some(o)).await
+                }
             })
             .await;
         let resp = match resp {
@@ -135,7 +137,10 @@ fn absorb(
         if let Some(last) = g.kvs().last() {
             let mut next = last.key().to_vec();
             next.push(0);
-            pages.push(Op { range: KeyRange { key: next, end: op.range.end.clone() }, prefix: op.prefix });
+            pages.push(Op {
+                range: KeyRange { key: next, end: op.range.end.clone() },
+                prefix: op.prefix,
+            });
         }
     }
 }
@@ -177,7 +182,11 @@ async fn explain(
                     names.join(", ")
                 }
             };
-            ReadError::Error(EtcdError::PermissionDenied { prefix, user: conn.user.clone(), endpoint })
+            ReadError::Error(EtcdError::PermissionDenied {
+                prefix,
+                user: conn.user.clone(),
+                endpoint,
+            })
         }
     }
 }

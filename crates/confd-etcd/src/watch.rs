@@ -10,9 +10,16 @@
 //! another (each `created` answer is matched to the create request in flight, which works
 //! whether or not the server honours client-chosen watch IDs). Apply responses as they come.
 //! When the stream ends, fails, or stops answering progress requests, open it again on the next
-//! endpoint, from each prefix's `next`. The first retry after a healthy stream is immediate;
-//! after that the delay doubles from 100 ms up to 5 s. Once every endpoint has failed in a row,
-//! `Disconnected` is reported (once); `Connected` follows when a stream is established again.
+//! endpoint, from each prefix's `next`. The first retry after a stream that was healthy for
+//! 10 s is immediate; otherwise the delay doubles from 100 ms up to 5 s. Once every endpoint
+//! has failed in a row (and at least twice), `Disconnected` is reported, once; `Connected`
+//! follows when a stream is established again. Re-reads that follow each other within 10 s
+//! back off as well, so nothing can turn into a loop of full reads.
+//!
+//! etcd 3.4 checks a new watcher against the stream's auth token and answers an expired token
+//! by cancelling the watcher ("invalid auth token", or "permission denied") rather than with
+//! an error etcd-client would recognise: the supervisor authenticates again and retries, once
+//! until a stream is established, so that a real refusal is reported (once) and not looped on.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::Sender;
@@ -105,7 +112,10 @@ impl StreamFailure {
     }
 
     fn fatal(e: EtcdError, endpoint: &str) -> StreamFailure {
-        StreamFailure { fatal: Some(e.clone()), ..StreamFailure::transient(endpoint, e.to_string()) }
+        StreamFailure {
+            fatal: Some(e.clone()),
+            ..StreamFailure::transient(endpoint, e.to_string())
+        }
     }
 }
 
@@ -230,8 +240,9 @@ impl Supervisor {
                         if matches!(self.link, Link::Up { .. }) && lost.is_none() {
                             lost = Some(format!("{url}: {}", f.attempt.error));
                         }
-                        // Every endpoint failed in a row (without a working stream between).
-                        if outage.len() >= n {
+                        // Every endpoint failed in a row (without a working stream between),
+                        // and at least twice: one quick retry is not an outage.
+                        if outage.len() >= n.max(2) {
                             let e = give_up(
                                 outage.clone(),
                                 tls_failure.clone(),
@@ -292,7 +303,8 @@ impl Supervisor {
         };
         let mut last_message = Instant::now();
         let mut progress_sent: Option<Instant> = None;
-        let tick_every = (self.progress_interval / 4).clamp(Duration::from_millis(50), Duration::from_millis(500));
+        let tick_every = (self.progress_interval / 4)
+            .clamp(Duration::from_millis(50), Duration::from_millis(500));
         let mut tick = tokio::time::interval(tick_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -396,7 +408,9 @@ impl Supervisor {
                         )));
                     }
                     Ok(_) => {}
-                    Err(f) => return Step::End(End::Failed(StreamFailure::from_failure(f, &s.url))),
+                    Err(f) => {
+                        return Step::End(End::Failed(StreamFailure::from_failure(f, &s.url)))
+                    }
                 }
             }
         }
@@ -500,13 +514,17 @@ impl Supervisor {
         if reason.contains("invalid auth token") {
             // etcd 3.4 checks a new watcher against the stream's token and cancels it when the
             // token has expired: authenticate again and retry at once.
-            return Step::End(self.reauthenticate(&s.client.clone(), &s.url.clone(), "auth token expired").await);
+            return Step::End(
+                self.reauthenticate(&s.client.clone(), &s.url.clone(), "auth token expired").await,
+            );
         }
         if reason.contains("permission denied") {
             // Possibly a token that expired in a form not recognised above: one retry with a
             // fresh token before calling it a refusal.
             if self.conn.user.is_some() && !self.refreshed {
-                return Step::End(self.reauthenticate(&s.client.clone(), &s.url.clone(), "watch refused").await);
+                return Step::End(
+                    self.reauthenticate(&s.client.clone(), &s.url.clone(), "watch refused").await,
+                );
             }
             return Step::End(End::Failed(StreamFailure::fatal(
                 EtcdError::PermissionDenied {
@@ -517,7 +535,11 @@ impl Supervisor {
                 &s.url,
             )));
         }
-        let reason = if reason.is_empty() { "etcd cancelled the watch".to_string() } else { reason.to_string() };
+        let reason = if reason.is_empty() {
+            "etcd cancelled the watch".to_string()
+        } else {
+            reason.to_string()
+        };
         Step::End(End::Failed(StreamFailure::transient(&s.url, reason)))
     }
 }

@@ -124,11 +124,7 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -
             },
             Some(start) => {
                 let until_max = (start + wait.max).saturating_duration_since(Instant::now());
-                let timeout = wait.quiet.min(until_max);
-                if timeout.is_zero() {
-                    return Batch::Dirty(dirty.unwrap_or(Dirty::All));
-                }
-                match rx.recv_timeout(timeout) {
+                match recv_within(rx, wait.quiet.min(until_max)) {
                     Ok(ev) => ev,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         return Batch::Dirty(dirty.unwrap_or(Dirty::All))
@@ -151,6 +147,19 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -
             }
         }
     }
+}
+
+/// The next event within `timeout`. With no time left it still takes what has already
+/// arrived (what came in while the last pass ran), so a burst is caught up with in one pass,
+/// as confd catches up to the latest revision.
+fn recv_within(rx: &Receiver<Event>, timeout: std::time::Duration) -> Result<Event, mpsc::RecvTimeoutError> {
+    if !timeout.is_zero() {
+        return rx.recv_timeout(timeout);
+    }
+    rx.try_recv().map_err(|e| match e {
+        mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
+        mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
+    })
 }
 
 /// Applies one update to the model; returns the keys it changed (`None` = everything: the

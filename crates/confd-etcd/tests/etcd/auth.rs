@@ -38,15 +38,22 @@ fn auth_errors_and_token_expiry() {
     let err = anonymous.read(&s(&["/app"])).unwrap_err();
     assert!(matches!(err, EtcdError::AuthRequired { .. }), "{err:?}");
     // A dead endpoint first does not stop authentication.
-    let dead_first = vec![format!("http://127.0.0.1:{}", testkit::free_port()), endpoints[0].clone()];
+    let dead_first =
+        vec![format!("http://127.0.0.1:{}", testkit::free_port()), endpoints[0].clone()];
     let etcd = Etcd::connect(user(&dead_first, "confd", "pw")).unwrap();
     assert_eq!(etcd.read(&s(&["/app/upstream"])).unwrap().kvs.len(), 1);
 
     // Permission denied names the prefix, for a read and for a watch (reported once).
     let etcd = Etcd::connect(user(&endpoints, "confd", "pw")).unwrap();
     let err = etcd.read(&s(&["/app/upstream", "/secret"])).unwrap_err();
-    assert!(matches!(&err, EtcdError::PermissionDenied { prefix, .. } if prefix == "/secret"), "{err:?}");
-    assert!(err.to_string().starts_with("permission denied: user \"confd\" may not read /secret"), "{err}");
+    assert!(
+        matches!(&err, EtcdError::PermissionDenied { prefix, .. } if prefix == "/secret"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("permission denied: user \"confd\" may not read /secret"),
+        "{err}"
+    );
     let (tx, rx) = mpsc::channel();
     let denied = etcd.watch(s(&["/secret"]), Some(1), tx);
     let rec = Recorder::start(rx, Default::default());
@@ -77,7 +84,8 @@ fn auth_errors_and_token_expiry() {
     assert_eq!(etcd.read(&s(&["/app"])).unwrap().kvs.len(), 1);
     cluster.put("/app/upstream/b", "2");
     for rec in [&old, &new] {
-        let r = rec.wait(Duration::from_secs(5), "the put", |r| r.state.contains_key("/app/upstream/b"));
+        let r = rec
+            .wait(Duration::from_secs(5), "the put", |r| r.state.contains_key("/app/upstream/b"));
         assert_eq!(r.disconnects(), 0, "{:?}", r.statuses());
     }
 }

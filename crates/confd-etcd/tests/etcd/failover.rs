@@ -71,6 +71,17 @@ fn watch_survives_a_killed_and_a_hung_member() {
     let writes_before = done.load(Ordering::Relaxed);
     let t_pause = Instant::now();
     cluster.member(second).pause();
+    // Reads go first to the member that last worked — the hung one: that costs one request
+    // timeout, after which reads stay on a member that answers.
+    let t = Instant::now();
+    etcd.read(&s(&["/svc"])).unwrap();
+    let first_read = t.elapsed();
+    let t = Instant::now();
+    etcd.read(&s(&["/svc"])).unwrap();
+    let second_read = t.elapsed();
+    eprintln!("reads with a hung member: {first_read:?}, then {second_read:?}");
+    assert!(first_read < Duration::from_secs(5), "{first_read:?}");
+    assert!(second_read < Duration::from_secs(1), "{second_read:?}");
     let r = rec.wait(Duration::from_secs(10), "the watch to leave the hung member", |r| {
         r.statuses().len() > moved_before
     });
@@ -86,7 +97,8 @@ fn watch_survives_a_killed_and_a_hung_member() {
 
     writer.join().unwrap();
     let fresh = etcd.read(&s(&["/svc"])).unwrap();
-    let r = rec.wait(Duration::from_secs(10), "the model to equal a fresh read", |r| r.state == fresh.kvs);
+    let r = rec
+        .wait(Duration::from_secs(10), "the model to equal a fresh read", |r| r.state == fresh.kvs);
     eprintln!(
         "{} change sets, {} resyncs, statuses {:?}; whole test {:?}",
         r.changes,

@@ -127,7 +127,9 @@ fn compacted_while_disconnected_resyncs() {
     assert_eq!(keys, ["/svc/keep", "/svc/new"]);
     assert_eq!(resync.kvs["/svc/keep"], "2");
     assert!(
-        r.statuses().iter().any(|h| matches!(h, Health::Resyncing { reason } if reason.contains("compacted"))),
+        r.statuses()
+            .iter()
+            .any(|h| matches!(h, Health::Resyncing { reason } if reason.contains("compacted"))),
         "{:?}",
         r.statuses()
     );
@@ -193,6 +195,8 @@ fn restored_cluster_resyncs() {
     eprintln!("resync after restore: {reason}");
     assert!(reason.contains("behind"), "same cluster ID, so the revision check: {reason}");
     w.put("/r/d", "4");
-    let r = rec.wait(Duration::from_secs(5), "a change after the restore", |r| r.state.contains_key("/r/d"));
+    let r = rec.wait(Duration::from_secs(5), "a change after the restore", |r| {
+        r.state.contains_key("/r/d")
+    });
     assert_eq!(r.state, etcd.read(&s(&["/r"])).unwrap().kvs);
 }

@@ -40,6 +40,20 @@ fn read_is_path_aware() {
     let all = etcd.read(&s(&["/"])).unwrap();
     assert_eq!(all.kvs.len(), 9);
     assert_eq!(all.kvs["no-slash"], "n");
+
+    // A hung member (SIGSTOP) is a timeout, never a hang: three attempts of 1 s each.
+    let mut cfg = config(&cluster.endpoints());
+    cfg.request_timeout = Duration::from_secs(1);
+    let impatient = Etcd::connect(cfg).unwrap();
+    cluster.member(0).pause();
+    let t = Instant::now();
+    let err = impatient.read(&s(&["/app"])).unwrap_err();
+    let took = t.elapsed();
+    cluster.member(0).resume();
+    eprintln!("read from a hung member failed after {took:?}: {err}");
+    assert!(matches!(err, confd_etcd::EtcdError::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("etcd did not answer within 1s: tried "), "{err}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
 }
 
 /// 100 prefixes are 200 ranges, so two transactions. A writer keeps setting one key under
@@ -55,7 +69,8 @@ fn read_is_one_revision_across_batches() {
     let keys: Vec<String> = prefixes.iter().map(|p| format!("{p}/k")).collect();
     let write_gen = |g: usize| {
         let v = g.to_string();
-        let ops: Vec<(&str, Option<&str>)> = keys.iter().map(|k| (k.as_str(), Some(v.as_str()))).collect();
+        let ops: Vec<(&str, Option<&str>)> =
+            keys.iter().map(|k| (k.as_str(), Some(v.as_str()))).collect();
         w.txn(&ops);
     };
     write_gen(0);
@@ -84,14 +99,22 @@ fn read_is_one_revision_across_batches() {
         let snap = etcd.read(&prefixes).unwrap();
         assert_eq!(snap.kvs.len(), 100);
         let gens: std::collections::BTreeSet<&String> = snap.kvs.values().collect();
-        assert_eq!(gens.len(), 1, "a read mixed generations {gens:?} at revision {}", snap.revision);
+        assert_eq!(
+            gens.len(),
+            1,
+            "a read mixed generations {gens:?} at revision {}",
+            snap.revision
+        );
         revisions.insert(snap.revision);
         std::thread::sleep(Duration::from_millis(10));
     }
     stop.store(true, Ordering::Relaxed);
     let generations = writer.join().unwrap();
     assert!(revisions.len() > 5, "the writer was too slow to test anything: {revisions:?}");
-    eprintln!("30 reads saw {} revisions while {generations} generations were written", revisions.len());
+    eprintln!(
+        "30 reads saw {} revisions while {generations} generations were written",
+        revisions.len()
+    );
 }
 
 #[test]
@@ -103,7 +126,8 @@ fn read_of_40000_keys() {
         .map(|i| format!("/big/svc{:05}/{}", i / 4, ["host", "port", "weight", "domain"][i % 4]))
         .collect();
     for chunk in keys.chunks(128) {
-        let ops: Vec<(&str, Option<&str>)> = chunk.iter().map(|k| (k.as_str(), Some("10.0.0.1:8080"))).collect();
+        let ops: Vec<(&str, Option<&str>)> =
+            chunk.iter().map(|k| (k.as_str(), Some("10.0.0.1:8080"))).collect();
         w.txn(&ops);
     }
     w.put("/bigX", "sibling");

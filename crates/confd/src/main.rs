@@ -79,14 +79,26 @@ fn configure(invocation: &cli::Invocation) -> Result<RawConfig, String> {
         config.password = config::password_from_file_text(&text);
     }
     let srv_nodes = if config.needs_srv_lookup() {
-        return Err(format!(
-            "SRV lookup of {} is not implemented yet (etcd backend, issue 4)",
-            config.srv_record
-        ));
+        let records = confd_core::host::dns::lookup_srv("", "", &config.srv_record);
+        let nodes = srv_nodes(&records);
+        if nodes.is_empty() {
+            return Err(format!(
+                "Cannot get nodes from SRV records {}: no records found (check -srv-record/-srv-domain and DNS)",
+                config.srv_record
+            ));
+        }
+        log::info!("Nodes from SRV records {}: {}", config.srv_record, nodes.join(", "));
+        Some(nodes)
     } else {
         None
     };
     config::finish(config, srv_nodes, &env).map_err(|e| e.to_string())
+}
+
+/// `host:port` for each SRV record, in the order DNS gave them (the target's final dot
+/// dropped, as confd does).
+fn srv_nodes(records: &[confd_core::funcs::Srv]) -> Vec<String> {
+    records.iter().map(|r| format!("{}:{}", r.target.trim_end_matches('.'), r.port)).collect()
 }
 
 fn set_up_logging(config: &RawConfig) -> Result<(), String> {
@@ -138,4 +150,16 @@ fn start(config: &RawConfig) -> ExitCode {
     }
     let every = Duration::from_secs(config.interval.max(1) as u64);
     run::interval(&source, &backend, &settings, every)
+}
+
+#[cfg(test)]
+mod tests {
+    use confd_core::funcs::Srv;
+
+    #[test]
+    fn srv_records_become_host_port_nodes() {
+        let srv = |t: &str, port| Srv { target: t.into(), port, priority: 0, weight: 0 };
+        let nodes = super::srv_nodes(&[srv("etcd1.example.com.", 2379), srv("etcd2.example.com", 2380)]);
+        assert_eq!(nodes, ["etcd1.example.com:2379", "etcd2.example.com:2380"]);
+    }
 }

@@ -27,6 +27,15 @@ pub enum EtcdError {
     #[error("permission denied: {who} may not read {prefix} (etcd at {endpoint}); grant read on it, e.g. `etcdctl role grant-permission ROLE read --prefix=true {prefix}`", who = who(.user))]
     PermissionDenied { prefix: String, user: Option<String>, endpoint: String },
 
+    /// The user may not write (put or delete) a key.
+    #[error("permission denied: {who} may not write {key} (etcd at {endpoint}); grant write on its prefix, e.g. `etcdctl role grant-permission --prefix=true ROLE write PREFIX`", who = who(.user))]
+    WriteDenied { key: String, user: Option<String>, endpoint: String },
+
+    /// The lease does not exist (any more): it expired without a keep-alive within its TTL, or
+    /// was revoked. Keys written under it are gone with it.
+    #[error("lease {lease:x} not found: it expired or was revoked")]
+    LeaseNotFound { lease: i64 },
+
     /// TLS could not be set up (unreadable or invalid files) or the handshake failed.
     #[error("TLS with etcd{at} failed: {detail}; check the CA (-client-ca-keys), the client certificate and key (-client-cert, -client-key) and that the endpoints use https://", at = at(.endpoint))]
     Tls { endpoint: Option<String>, detail: String },
@@ -283,5 +292,20 @@ mod tests {
         );
         assert_eq!(without_noise("transport error"), "transport error");
         assert_eq!(fmt_duration(Duration::from_millis(2500)), "2.5s");
+    }
+
+    #[test]
+    fn registration_errors_name_the_key_and_the_lease() {
+        let e = EtcdError::WriteDenied {
+            key: "/svc/upstream/web/i1".into(),
+            user: Some("reg".into()),
+            endpoint: "http://127.0.0.1:2379".into(),
+        };
+        assert!(e.to_string().starts_with(
+            "permission denied: user \"reg\" may not write /svc/upstream/web/i1 (etcd at http://127.0.0.1:2379)"
+        ));
+        assert!(!e.is_transient());
+        let e = EtcdError::LeaseNotFound { lease: 0x694d_7c8f };
+        assert_eq!(e.to_string(), "lease 694d7c8f not found: it expired or was revoked");
     }
 }

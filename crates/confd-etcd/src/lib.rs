@@ -42,10 +42,17 @@
 //! to advance the resume revision: etcd 3.4 can send them ahead of events still queued for a
 //! catching-up watcher (etcd-io/etcd#15220). Server-initiated progress notifications, which
 //! etcd sends only for watchers that are in sync, do advance it.
+//!
+//! **Registration** (`lease`). Leases (grant, one keep-alive round, revoke) and the writes of
+//! a registration: the keys of one instance in one transaction, some attached to a lease, some
+//! not; deleting them. All through the same fail-over; every one of them is idempotent, so a
+//! retry after an ambiguous failure is safe. A refused write names the key, found by asking
+//! etcd about each key without writing it.
 #![forbid(unsafe_code)]
 
 mod conn;
 mod error;
+mod lease;
 mod prefix;
 mod read;
 mod watch;
@@ -58,6 +65,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{Attempt, EtcdError};
+pub use lease::{Lease, LeaseId};
 
 /// How to reach etcd.
 #[derive(Clone)]
@@ -218,6 +226,47 @@ impl Etcd {
     pub fn read(&self, prefixes: &[String]) -> Result<Snapshot, EtcdError> {
         let cover = prefix::cover(prefixes);
         self.inner.rt().block_on(read::read(&self.inner.conn, &cover))
+    }
+
+    /// Grants a lease of `ttl` seconds. etcd may grant more (its minimum is 1.5 × its election
+    /// timeout, 2 s by default): the returned [`Lease`] says what it granted.
+    pub fn grant(&self, ttl: i64) -> Result<Lease, EtcdError> {
+        self.inner.rt().block_on(lease::grant(&self.inner.conn, ttl))
+    }
+
+    /// Renews `lease` once: `Some(ttl)`, the seconds it now has left, or `None` when it no
+    /// longer exists (expired or revoked; its keys are gone).
+    pub fn keep_alive(&self, lease: LeaseId) -> Result<Option<i64>, EtcdError> {
+        self.inner.rt().block_on(lease::keep_alive(&self.inner.conn, lease))
+    }
+
+    /// Writes `shared` (without a lease: they outlive it) and `leased` (attached to `lease`:
+    /// they go when it expires or is revoked) in one transaction: all of them or none.
+    /// [`EtcdError::LeaseNotFound`] when the lease is gone; a refused write names the key.
+    pub fn register(
+        &self,
+        lease: LeaseId,
+        shared: &[(String, String)],
+        leased: &[(String, String)],
+    ) -> Result<(), EtcdError> {
+        self.inner.rt().block_on(lease::register(&self.inner.conn, lease, shared, leased))
+    }
+
+    /// Deletes `keys` in one transaction. Keys that do not exist are not an error.
+    pub fn deregister(&self, keys: &[String]) -> Result<(), EtcdError> {
+        self.inner.rt().block_on(lease::deregister(&self.inner.conn, keys))
+    }
+
+    /// Revokes `lease`, deleting every key attached to it at once. A lease that no longer
+    /// exists is not an error.
+    pub fn revoke(&self, lease: LeaseId) -> Result<(), EtcdError> {
+        self.inner.rt().block_on(lease::revoke(&self.inner.conn, lease))
+    }
+
+    /// Whether this client may write every one of `keys`, asked without writing anything:
+    /// `Ok`, or [`EtcdError::WriteDenied`] naming the first key it may not write.
+    pub fn check_writable(&self, keys: &[String]) -> Result<(), EtcdError> {
+        self.inner.rt().block_on(lease::check_writable(&self.inner.conn, keys))
     }
 
     /// Starts watching `prefixes` and sending what changes to `tx`.

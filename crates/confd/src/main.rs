@@ -159,7 +159,8 @@ mod tests {
     #[test]
     fn srv_records_become_host_port_nodes() {
         let srv = |t: &str, port| Srv { target: t.into(), port, priority: 0, weight: 0 };
-        let nodes = super::srv_nodes(&[srv("etcd1.example.com.", 2379), srv("etcd2.example.com", 2380)]);
+        let nodes =
+            super::srv_nodes(&[srv("etcd1.example.com.", 2379), srv("etcd2.example.com", 2380)]);
         assert_eq!(nodes, ["etcd1.example.com:2379", "etcd2.example.com:2380"]);
     }
 }

@@ -40,21 +40,37 @@ pub enum Event {
 }
 
 /// One pass over `resources`. With etcd, every resource's keys are read once, at one
-/// revision, so all resources render from one consistent state.
+/// revision, so all resources render from one consistent state. If that shared read fails (for
+/// instance because the user may not read one resource's prefix), each resource reads its own
+/// keys instead, so one refused or failing resource does not stop the others (as in confd,
+/// where every resource reads for itself).
 fn pass(resources: &[TemplateResource], backend: &Backend, settings: &Settings) -> PassReport {
     let keys: Vec<String> = resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
     match backend.prefetch(&keys) {
         None => run_pass(resources, backend, settings),
         Some(Ok(kvs)) => run_pass(resources, &SnapshotValues(&kvs), settings),
+        Some(Err(e)) if resources.len() > 1 => {
+            log::debug!("the shared read failed ({e}); reading each resource's keys separately");
+            run_pass(resources, backend, settings)
+        }
         Some(Err(e)) => {
             let failure = Failure {
-                resource: format!("{} resources", resources.len()),
+                resource: resources[0].path.display().to_string(),
                 message: e.to_string(),
             };
             log::error!("{failure}");
             PassReport { failures: vec![failure], updated: 0 }
         }
     }
+}
+
+/// The batching window of a watch: `-wait` (or `wait` in confd.toml), lengthened to the longest
+/// `wait` a template resource sets, since one pass serves every resource of a batch.
+pub(crate) fn effective_wait(resources: &[TemplateResource], global: WaitSpec) -> WaitSpec {
+    resources
+        .iter()
+        .filter_map(|r| r.wait)
+        .fold(global, |acc, w| WaitSpec { quiet: acc.quiet.max(w.quiet), max: acc.max.max(w.max) })
 }
 
 pub(crate) fn fatal(msg: &str) -> ExitCode {
@@ -139,7 +155,7 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
     };
     run_pass(&resources, backend, settings);
     loop {
-        match next_batch(&rx, wait) {
+        match next_batch(&rx, effective_wait(&resources, wait)) {
             Batch::Stop(sig) => return stopped(sig),
             Batch::Reload => match source.load() {
                 Ok(r) => {

@@ -45,7 +45,7 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
     let mut model: Option<Model> = None;
     let mut watch = start_watch(etcd, &resources, &tx);
     loop {
-        match next_batch(&rx, wait, &mut model) {
+        match next_batch(&rx, crate::run::effective_wait(&resources, wait), &mut model) {
             Batch::Stop(sig) => {
                 watch.stop();
                 return stopped(sig);
@@ -152,7 +152,10 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -
 /// The next event within `timeout`. With no time left it still takes what has already
 /// arrived (what came in while the last pass ran), so a burst is caught up with in one pass,
 /// as confd catches up to the latest revision.
-fn recv_within(rx: &Receiver<Event>, timeout: std::time::Duration) -> Result<Event, mpsc::RecvTimeoutError> {
+fn recv_within(
+    rx: &Receiver<Event>,
+    timeout: std::time::Duration,
+) -> Result<Event, mpsc::RecvTimeoutError> {
     if !timeout.is_zero() {
         return rx.recv_timeout(timeout);
     }

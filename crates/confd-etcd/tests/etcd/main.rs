@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod failover;
+mod lease;
 mod outage;
 mod read;
 mod tls;

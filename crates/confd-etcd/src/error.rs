@@ -20,7 +20,7 @@ pub enum EtcdError {
     AuthFailed { endpoint: String },
 
     /// etcd has authentication enabled and no user name was configured.
-    #[error("etcd at {endpoint} requires authentication but no user name is configured; set a user name and password (-username, -password)")]
+    #[error("etcd at {endpoint} requires authentication but no user name is configured; set a user name and password (confd: -basic-auth -username -password; confd-register: --username --password)")]
     AuthRequired { endpoint: String },
 
     /// The user may not read a prefix.

@@ -36,7 +36,8 @@ pub enum Event {
     Stop(&'static str),
     Reload,
     Changed,
-    Etcd(confd_etcd::WatchEvent),
+    /// An event of the etcd watch started as generation `.0` (older generations are stale).
+    Etcd(u64, confd_etcd::WatchEvent),
 }
 
 /// One pass over `resources`. With etcd, every resource's keys are read once, at one
@@ -122,7 +123,7 @@ pub fn interval(
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Event::Stop(sig)) => return stopped(sig),
                 Ok(Event::Reload) | Err(RecvTimeoutError::Timeout) => break,
-                Ok(Event::Changed | Event::Etcd(_)) => {}
+                Ok(Event::Changed | Event::Etcd(..)) => {}
                 Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
             }
         }
@@ -188,7 +189,7 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
     match rx.recv() {
         Ok(Event::Stop(sig)) => return Batch::Stop(sig),
         Ok(Event::Reload) => return Batch::Reload,
-        Ok(Event::Changed | Event::Etcd(_)) => {}
+        Ok(Event::Changed | Event::Etcd(..)) => {}
         Err(_) => return Batch::Closed,
     }
     let first = Instant::now();
@@ -199,7 +200,7 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
             return Batch::Changed;
         }
         match rx.recv_timeout(timeout) {
-            Ok(Event::Changed | Event::Etcd(_)) => continue,
+            Ok(Event::Changed | Event::Etcd(..)) => continue,
             Ok(Event::Stop(sig)) => return Batch::Stop(sig),
             Ok(Event::Reload) => return Batch::Reload,
             Err(_) => return Batch::Changed,

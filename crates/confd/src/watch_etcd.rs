@@ -43,9 +43,12 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
         Err(e) => return fatal(&e),
     };
     let mut model: Option<Model> = None;
-    let mut watch = start_watch(etcd, &resources, &tx);
+    // Events of a stopped watch may still be in flight; each watch has its own generation.
+    let mut generation = 0;
+    let mut watch = start_watch(etcd, &resources, &tx, generation);
     loop {
-        match next_batch(&rx, crate::run::effective_wait(&resources, wait), &mut model) {
+        match next_batch(&rx, crate::run::effective_wait(&resources, wait), &mut model, generation)
+        {
             Batch::Stop(sig) => {
                 watch.stop();
                 return stopped(sig);
@@ -56,7 +59,8 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
                     resources = r;
                     watch.stop();
                     model = None;
-                    watch = start_watch(etcd, &resources, &tx);
+                    generation += 1;
+                    watch = start_watch(etcd, &resources, &tx, generation);
                 }
                 Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
             },
@@ -79,7 +83,12 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
 }
 
 /// The union of the resources' keys, watched from scratch (the watch reads first).
-fn start_watch(etcd: &Etcd, resources: &[TemplateResource], tx: &Sender<Event>) -> WatchHandle {
+fn start_watch(
+    etcd: &Etcd,
+    resources: &[TemplateResource],
+    tx: &Sender<Event>,
+    generation: u64,
+) -> WatchHandle {
     let prefixes: Vec<String> =
         resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
     let (etcd_tx, etcd_rx) = mpsc::channel();
@@ -87,7 +96,7 @@ fn start_watch(etcd: &Etcd, resources: &[TemplateResource], tx: &Sender<Event>) 
     let tx = tx.clone();
     let _ = std::thread::Builder::new().name("etcd-events".into()).spawn(move || {
         for ev in etcd_rx {
-            if tx.send(Event::Etcd(ev)).is_err() {
+            if tx.send(Event::Etcd(generation, ev)).is_err() {
                 return;
             }
         }
@@ -113,7 +122,12 @@ enum Batch {
 
 /// Applies etcd events to the model as they come; returns once a batch of changes is complete
 /// (see the module docs), or at once for a stop or reload request.
-fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -> Batch {
+fn next_batch(
+    rx: &Receiver<Event>,
+    wait: WaitSpec,
+    model: &mut Option<Model>,
+    generation: u64,
+) -> Batch {
     let mut dirty: Option<Dirty> = None;
     let mut first: Option<Instant> = None;
     loop {
@@ -137,8 +151,9 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec, model: &mut Option<Model>) -
             Event::Stop(sig) => return Batch::Stop(sig),
             Event::Reload => return Batch::Reload,
             Event::Changed => {}
-            Event::Etcd(WatchEvent::Status(health)) => log_health(&health),
-            Event::Etcd(WatchEvent::Update(update)) => {
+            Event::Etcd(g, _) if g != generation => {}
+            Event::Etcd(_, WatchEvent::Status(health)) => log_health(&health),
+            Event::Etcd(_, WatchEvent::Update(update)) => {
                 let changed = apply_update(model, update);
                 if changed.as_ref().is_none_or(|c| !c.is_empty()) {
                     merge(&mut dirty, changed);

@@ -48,9 +48,18 @@ pub fn run_pass<'r>(
     values: &dyn Values,
     settings: &Settings,
 ) -> PassReport {
+    run_pass_with(resources.into_iter().map(|r| (r, values)), settings)
+}
+
+/// [`run_pass`] where each resource reads from its own source (watch mode keeps one model per
+/// distinct set of keys).
+pub fn run_pass_with<'r, 'v>(
+    resources: impl IntoIterator<Item = (&'r TemplateResource, &'v dyn Values)>,
+    settings: &Settings,
+) -> PassReport {
     let mut report = PassReport::default();
     let mut reloads: Vec<(&str, Duration, &TemplateResource)> = Vec::new();
-    for res in resources {
+    for (res, values) in resources {
         if settings.cancel.is_cancelled() {
             return report;
         }

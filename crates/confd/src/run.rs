@@ -36,8 +36,8 @@ pub enum Event {
     Stop(&'static str),
     Reload,
     Changed,
-    /// An event of the etcd watch started as generation `.0` (older generations are stale).
-    Etcd(u64, confd_etcd::WatchEvent),
+    /// An event of etcd watch `.1` of generation `.0` (older generations are stale).
+    Etcd(u64, usize, confd_etcd::WatchEvent),
 }
 
 /// One pass over `resources`. With etcd, every resource's keys are read once, at one

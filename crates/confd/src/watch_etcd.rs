@@ -1,6 +1,8 @@
-//! `-watch` with etcd: an in-memory model of every watched key, kept current by one watch per
-//! prefix (`confd_etcd`, which resumes after failures and resyncs after compaction), and
-//! passes that re-render only the resources whose keys changed, in batches.
+//! `-watch` with etcd: one watch per distinct set of keys, shared by the resources that read
+//! exactly those keys, each with an in-memory model kept current (`confd_etcd`, which resumes
+//! after failures and resyncs after compaction), and passes that re-render only the resources
+//! whose keys changed, in batches. A watch that fails (say, a prefix the user may not read)
+//! holds up only its own resources.
 //!
 //! - Nothing is rendered before the first complete read (the watch's first `Resync`).
 //! - Each watch response is applied to the model as a unit, between passes.
@@ -21,7 +23,7 @@ use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
 
 use crate::backend::{is_under, SnapshotValues};
 use crate::log;
-use crate::process::{run_pass, Settings};
+use crate::process::{run_pass_with, Settings};
 use crate::run::{fatal, spawn_signal_thread, stopped, Event, Source};
 
 type Model = BTreeMap<String, String>;
@@ -33,6 +35,56 @@ enum Dirty {
     All,
 }
 
+/// One watch per distinct set of keys, shared by the resources that read exactly those keys,
+/// with its own model: a prefix one resource may not read (or any trouble with one watch)
+/// does not hold up the others.
+struct Group {
+    keys: Vec<String>,
+    model: Option<Model>,
+    watch: WatchHandle,
+}
+
+/// The distinct key sets of `resources`, in order of first appearance.
+fn key_sets(resources: &[TemplateResource]) -> Vec<Vec<String>> {
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    for r in resources {
+        let keys = sorted_keys(r);
+        if !sets.contains(&keys) {
+            sets.push(keys);
+        }
+    }
+    sets
+}
+
+fn sorted_keys(r: &TemplateResource) -> Vec<String> {
+    let mut keys = r.prefixed_keys();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn start_groups(
+    etcd: &Etcd,
+    resources: &[TemplateResource],
+    tx: &Sender<Event>,
+    generation: u64,
+) -> Vec<Group> {
+    key_sets(resources)
+        .into_iter()
+        .enumerate()
+        .map(|(i, keys)| {
+            let watch = start_watch(etcd, keys.clone(), tx, generation, i);
+            Group { keys, model: None, watch }
+        })
+        .collect()
+}
+
+fn stop_groups(groups: Vec<Group>) {
+    for g in groups {
+        g.watch.stop();
+    }
+}
+
 pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) -> ExitCode {
     let (tx, rx) = mpsc::channel();
     if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
@@ -42,61 +94,73 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    let mut model: Option<Model> = None;
-    // Events of a stopped watch may still be in flight; each watch has its own generation.
+    // Events of a stopped watch may still be in flight; each set of watches has a generation.
     let mut generation = 0;
-    let mut watch = start_watch(etcd, &resources, &tx, generation);
+    let mut groups = start_groups(etcd, &resources, &tx, generation);
+    // Every watch reports an outage; it is logged once for all of them.
+    let mut outage = false;
     loop {
-        match next_batch(&rx, crate::run::effective_wait(&resources, wait), &mut model, generation)
-        {
+        let window = crate::run::effective_wait(&resources, wait);
+        match next_batch(&rx, window, &mut groups, generation, &mut outage) {
             Batch::Stop(sig) => {
-                watch.stop();
+                stop_groups(groups);
                 return stopped(sig);
             }
             Batch::Reload => match source.load() {
                 Ok(r) => {
                     log::info!("Reloaded {} template resources; re-reading etcd", r.len());
                     resources = r;
-                    watch.stop();
-                    model = None;
+                    stop_groups(std::mem::take(&mut groups));
                     generation += 1;
-                    watch = start_watch(etcd, &resources, &tx, generation);
+                    groups = start_groups(etcd, &resources, &tx, generation);
                 }
                 Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
             },
-            Batch::Dirty(dirty) => {
-                let Some(kvs) = model.as_ref() else { continue };
-                let selected: Vec<&TemplateResource> =
-                    resources.iter().filter(|r| reads_changed(r, &dirty)).collect();
-                if !selected.is_empty() {
-                    log::debug!(
-                        "{} of {} resources read changed keys",
-                        selected.len(),
-                        resources.len()
-                    );
-                    run_pass(selected, &SnapshotValues(kvs), settings);
-                }
-            }
+            Batch::Dirty(dirty) => render_dirty(&resources, &groups, &dirty, settings),
             Batch::Closed => return ExitCode::SUCCESS,
         }
     }
 }
 
-/// The union of the resources' keys, watched from scratch (the watch reads first).
+/// One pass over the resources that read a changed key, each from its group's model.
+fn render_dirty(
+    resources: &[TemplateResource],
+    groups: &[Group],
+    dirty: &[Option<Dirty>],
+    settings: &Settings,
+) {
+    let views: Vec<Option<SnapshotValues<'_>>> =
+        groups.iter().map(|g| g.model.as_ref().map(SnapshotValues)).collect();
+    let mut selected: Vec<(&TemplateResource, &dyn crate::backend::Values)> = Vec::new();
+    for res in resources {
+        let keys = sorted_keys(res);
+        let Some(g) = groups.iter().position(|g| g.keys == keys) else { continue };
+        let (Some(view), Some(d)) = (views[g].as_ref(), dirty[g].as_ref()) else { continue };
+        if reads_changed(res, d) {
+            selected.push((res, view));
+        }
+    }
+    if !selected.is_empty() {
+        log::debug!("{} of {} resources read changed keys", selected.len(), resources.len());
+        run_pass_with(selected, settings);
+    }
+}
+
+/// Watches `keys` from scratch (the watch reads first); its events are tagged with the
+/// generation and group.
 fn start_watch(
     etcd: &Etcd,
-    resources: &[TemplateResource],
+    keys: Vec<String>,
     tx: &Sender<Event>,
     generation: u64,
+    group: usize,
 ) -> WatchHandle {
-    let prefixes: Vec<String> =
-        resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
     let (etcd_tx, etcd_rx) = mpsc::channel();
-    let handle = etcd.watch(prefixes, None, etcd_tx);
+    let handle = etcd.watch(keys, None, etcd_tx);
     let tx = tx.clone();
     let _ = std::thread::Builder::new().name("etcd-events".into()).spawn(move || {
         for ev in etcd_rx {
-            if tx.send(Event::Etcd(generation, ev)).is_err() {
+            if tx.send(Event::Etcd(generation, group, ev)).is_err() {
                 return;
             }
         }
@@ -116,19 +180,22 @@ fn reads_changed(res: &TemplateResource, dirty: &Dirty) -> bool {
 enum Batch {
     Stop(&'static str),
     Reload,
-    Dirty(Dirty),
+    /// What changed, per group (`None`: nothing in that group).
+    Dirty(Vec<Option<Dirty>>),
     Closed,
 }
 
-/// Applies etcd events to the model as they come; returns once a batch of changes is complete
-/// (see the module docs), or at once for a stop or reload request.
+/// Applies etcd events to the groups' models as they come; returns once a batch of changes is
+/// complete (see the module docs), or at once for a stop or reload request. The batch says,
+/// per group, what changed.
 fn next_batch(
     rx: &Receiver<Event>,
     wait: WaitSpec,
-    model: &mut Option<Model>,
+    groups: &mut [Group],
     generation: u64,
+    outage: &mut bool,
 ) -> Batch {
-    let mut dirty: Option<Dirty> = None;
+    let mut dirty: Vec<Option<Dirty>> = groups.iter().map(|_| None).collect();
     let mut first: Option<Instant> = None;
     loop {
         let event = match first {
@@ -140,9 +207,7 @@ fn next_batch(
                 let until_max = (start + wait.max).saturating_duration_since(Instant::now());
                 match recv_within(rx, wait.quiet.min(until_max)) {
                     Ok(ev) => ev,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        return Batch::Dirty(dirty.unwrap_or(Dirty::All))
-                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => return Batch::Dirty(dirty),
                     Err(mpsc::RecvTimeoutError::Disconnected) => return Batch::Closed,
                 }
             }
@@ -151,12 +216,13 @@ fn next_batch(
             Event::Stop(sig) => return Batch::Stop(sig),
             Event::Reload => return Batch::Reload,
             Event::Changed => {}
-            Event::Etcd(g, _) if g != generation => {}
-            Event::Etcd(_, WatchEvent::Status(health)) => log_health(&health),
-            Event::Etcd(_, WatchEvent::Update(update)) => {
-                let changed = apply_update(model, update);
+            Event::Etcd(g, _, _) if g != generation => {}
+            Event::Etcd(_, _, WatchEvent::Status(health)) => log_health(&health, outage),
+            Event::Etcd(_, i, WatchEvent::Update(update)) => {
+                let Some(group) = groups.get_mut(i) else { continue };
+                let changed = apply_update(&mut group.model, update);
                 if changed.as_ref().is_none_or(|c| !c.is_empty()) {
-                    merge(&mut dirty, changed);
+                    merge(&mut dirty[i], changed);
                     first.get_or_insert_with(Instant::now);
                 }
             }
@@ -229,14 +295,22 @@ fn merge(dirty: &mut Option<Dirty>, changed: Option<BTreeSet<String>>) {
     }
 }
 
-fn log_health(health: &Health) {
+/// Logs a watch's state change; an outage (which every watch reports) is logged once, until a
+/// watch is connected again.
+fn log_health(health: &Health, outage: &mut bool) {
     match health {
-        Health::Connected { endpoint } => log::info!("Watching etcd at {endpoint}"),
+        Health::Connected { endpoint } => {
+            *outage = false;
+            log::info!("Watching etcd at {endpoint}")
+        }
         Health::Reconnected { endpoint, reason } => {
+            *outage = false;
             log::info!("Watch moved to etcd at {endpoint} ({reason})")
         }
         Health::Disconnected { error } => {
-            log::error!("{error}; keeping the current configuration and retrying")
+            if !std::mem::replace(outage, true) {
+                log::error!("{error}; keeping the current configuration and retrying")
+            }
         }
         Health::Resyncing { reason } => log::info!("Re-reading etcd: {reason}"),
     }

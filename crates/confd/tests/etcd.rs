@@ -690,11 +690,8 @@ fn watch_waits_for_etcd_that_is_down_at_start() {
     confd.assert_running();
 }
 
-/// `-watch`, then the only member is killed: dest stays as it was (contents and mtime), no
-/// reload, the outage is logged once in ~5 s of retrying, the daemon keeps running. After the
-/// member is restarted, a change made then is rendered.
-#[test]
-fn watch_keeps_dest_while_etcd_is_down_and_recovers() {
+/// One member holding `/app/a=1`, and confd watching it into `out/app.conf` (rendered once).
+fn watching_app_a() -> (EtcdCluster, Sandbox, Daemon) {
     let etcd = EtcdCluster::start(1);
     etcd.put("/app/a", "1");
     let sb = Sandbox::new();
@@ -702,6 +699,27 @@ fn watch_keeps_dest_while_etcd_is_down_and_recovers() {
     let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
     wait_for_file(&sb, &mut confd, "out/app.conf", "/app/a=1\n", EVENT_TIMEOUT);
     wait_for_lines(&sb, &confd, "reloads", 1, EVENT_TIMEOUT);
+    (etcd, sb, confd)
+}
+
+/// While etcd is unreachable: the daemon runs, the outage was logged exactly once naming the
+/// endpoint, dest still holds the last render and nothing was reloaded since.
+fn assert_outage_logged_once_and_dest_kept(etcd: &EtcdCluster, sb: &Sandbox, confd: &mut Daemon) {
+    confd.assert_running();
+    let stderr = confd.stderr();
+    let errs = errors(&stderr);
+    assert_eq!(errs.len(), 1, "the outage must be logged once; stderr:\n{stderr}");
+    assert!(errs[0].contains(&etcd.endpoints()[0]), "names the endpoint: {}", errs[0]);
+    assert_eq!(sb.read("out/app.conf"), "/app/a=1\n");
+    assert_eq!(lines(sb, "reloads"), 1);
+}
+
+/// `-watch`, then the only member is killed: dest stays as it was (contents and mtime), no
+/// reload, the outage is logged once in ~5 s of retrying, the daemon keeps running. After the
+/// member is restarted, a change made then is rendered.
+#[test]
+fn watch_keeps_dest_while_etcd_is_down_and_recovers() {
+    let (etcd, sb, mut confd) = watching_app_a();
     let mtime = || std::fs::metadata(sb.path("out/app.conf")).unwrap().modified().unwrap();
     let before = mtime();
     assert!(errors(&confd.stderr()).is_empty(), "stderr:\n{}", confd.stderr());
@@ -710,14 +728,8 @@ fn watch_keeps_dest_while_etcd_is_down_and_recovers() {
     let reported = wait_until(EVENT_TIMEOUT, || !errors(&confd.stderr()).is_empty());
     assert!(reported, "the outage was not logged; stderr:\n{}", confd.stderr());
     std::thread::sleep(Duration::from_secs(5)); // retries with backoff meanwhile
-    confd.assert_running();
-    let stderr = confd.stderr();
-    let errs = errors(&stderr);
-    assert_eq!(errs.len(), 1, "the outage must be logged once; stderr:\n{stderr}");
-    assert!(errs[0].contains(&etcd.endpoints()[0]), "names the endpoint: {}", errs[0]);
-    assert_eq!(sb.read("out/app.conf"), "/app/a=1\n");
+    assert_outage_logged_once_and_dest_kept(&etcd, &sb, &mut confd);
     assert_eq!(mtime(), before, "dest rewritten while etcd was down");
-    assert_eq!(lines(&sb, "reloads"), 1);
     assert_eq!(common::list_dir(&sb.path("out")), ["app.conf"]);
 
     etcd.member(0).restart();
@@ -732,24 +744,13 @@ fn watch_keeps_dest_while_etcd_is_down_and_recovers() {
 /// after SIGCONT a change is rendered. Hung again, the daemon still exits 0 promptly on SIGTERM.
 #[test]
 fn watch_survives_a_hung_member() {
-    let etcd = EtcdCluster::start(1);
-    etcd.put("/app/a", "1");
-    let sb = Sandbox::new();
-    add_resource(&sb, "app", &["/app"], &listing_template("/app/*"), "reloads");
-    let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
-    wait_for_file(&sb, &mut confd, "out/app.conf", "/app/a=1\n", EVENT_TIMEOUT);
-    wait_for_lines(&sb, &confd, "reloads", 1, EVENT_TIMEOUT);
+    let (etcd, sb, mut confd) = watching_app_a();
 
     etcd.member(0).pause();
     let reported = wait_until(RECOVERY_TIMEOUT, || !errors(&confd.stderr()).is_empty());
     assert!(reported, "the hung member was not noticed; stderr:\n{}", confd.stderr());
     std::thread::sleep(Duration::from_secs(3)); // retries meanwhile
-    confd.assert_running();
-    let errs = errors(&confd.stderr());
-    assert_eq!(errs.len(), 1, "the outage must be logged once; stderr:\n{}", confd.stderr());
-    assert!(errs[0].contains(&etcd.endpoints()[0]), "names the endpoint: {}", errs[0]);
-    assert_eq!(sb.read("out/app.conf"), "/app/a=1\n");
-    assert_eq!(lines(&sb, "reloads"), 1);
+    assert_outage_logged_once_and_dest_kept(&etcd, &sb, &mut confd);
 
     etcd.member(0).resume();
     etcd.put("/app/b", "2");

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite needs: real etcd for the etcd tests, openssl for their TLS
-# certificates, protoc to build the etcd client, chattr (e2fsprogs) for the read-only-dest test.
-PACKAGES=(etcd-server etcd-client openssl e2fsprogs protobuf-compiler)
+# certificates, protoc to build the etcd client, chattr (e2fsprogs) for the read-only-dest test,
+# busybox-static for the image the Docker tests build, nginx and curl for the end-to-end test.
+PACKAGES=(etcd-server etcd-client openssl e2fsprogs protobuf-compiler busybox-static nginx curl)
 
 install_packages() {
   local missing=()

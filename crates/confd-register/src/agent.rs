@@ -42,7 +42,7 @@ pub enum Event {
 pub fn run(cfg: Config) -> i32 {
     let (tx, rx) = mpsc::channel();
     // First, so that from here on SIGTERM/SIGINT mean "deregister, then exit".
-    if let Err(e) = spawn_signals(tx.clone()) {
+    if let Err(e) = spawn_signals(tx.clone(), Event::Stop) {
         fatal!("{e}");
         return 1;
     }
@@ -328,16 +328,7 @@ impl Agent {
     /// An etcd call failed. Final failures are logged as FATAL and end the agent; others are
     /// logged once per outage and retried.
     fn etcd_failed(&mut self, what: &str, e: EtcdError) -> Result<(), i32> {
-        let final_ = match &e {
-            EtcdError::WriteDenied { .. }
-            | EtcdError::PermissionDenied { .. }
-            | EtcdError::AuthFailed { .. }
-            | EtcdError::AuthRequired { .. }
-            | EtcdError::Config(_) => true,
-            EtcdError::Tls { .. } => !self.reached,
-            _ => false,
-        };
-        if final_ {
+        if is_final(&e, self.reached) {
             fatal!("{what}: {e}");
             return Err(1);
         }
@@ -382,7 +373,22 @@ impl Agent {
     }
 }
 
-fn keep_alive_interval(ttl: i64) -> Duration {
+/// Whether an etcd failure will not pass by retrying: refusals, and TLS failures before etcd
+/// was ever reached (afterwards, a TLS failure can be a member restarting).
+pub(crate) fn is_final(e: &EtcdError, reached: bool) -> bool {
+    match e {
+        EtcdError::WriteDenied { .. }
+        | EtcdError::PermissionDenied { .. }
+        | EtcdError::AuthFailed { .. }
+        | EtcdError::AuthRequired { .. }
+        | EtcdError::Config(_) => true,
+        EtcdError::Tls { .. } => !reached,
+        _ => false,
+    }
+}
+
+/// A lease is renewed three times per TTL, so one lost round costs nothing.
+pub(crate) fn keep_alive_interval(ttl: i64) -> Duration {
     Duration::from_millis((ttl.max(1) as u64) * 1000 / 3)
 }
 
@@ -408,7 +414,11 @@ fn spawn_checks(
         .map_err(|e| format!("cannot start the health check thread: {e}"))
 }
 
-fn spawn_signals(tx: Sender<Event>) -> Result<(), String> {
+/// SIGTERM and SIGINT, sent as `stop("SIGTERM")` or `stop("SIGINT")`.
+pub(crate) fn spawn_signals<E: Send + 'static>(
+    tx: Sender<E>,
+    stop: fn(&'static str) -> E,
+) -> Result<(), String> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -417,7 +427,7 @@ fn spawn_signals(tx: Sender<Event>) -> Result<(), String> {
         .spawn(move || {
             for sig in signals.forever() {
                 let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
-                if tx.send(Event::Stop(name)).is_err() {
+                if tx.send(stop(name)).is_err() {
                     return;
                 }
             }

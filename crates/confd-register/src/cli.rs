@@ -14,6 +14,7 @@ use crate::check::Check;
 
 pub const USAGE: &str = "\
 Usage: confd-register [options]
+       confd-register docker [options]   (register Docker containers; see docker --help)
 
 Registers this service instance in etcd while it is healthy, under a lease that it keeps
 alive. Unhealthy or stopped (SIGTERM, SIGINT): its keys are deleted at once. Killed: they
@@ -63,6 +64,49 @@ Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good (wrong passwor
 denied, TLS), 2 for invalid options.
 ";
 
+pub const DOCKER_USAGE: &str = "\
+Usage: confd-register docker [options]
+
+Registers the containers of the local Docker engine that opt in by labels, while Docker
+reports them healthy (or running, for a container without a healthcheck), under one lease
+that this agent keeps alive. A container that turns unhealthy, stops, dies or is removed is
+deregistered at once; when the agent is killed, the keys expire with the lease. On start and
+after reconnecting to Docker it resynchronises both ways: it registers what runs and deletes
+what it registered for containers that are gone (also those left by an earlier run).
+
+Labels (with the default --label-prefix confd):
+  confd.service=NAME      opts the container in: its service name ([A-Za-z0-9._-]+)
+  confd.domains=D1,D2     the service's domain names (comma- or space-separated), written to
+                          <prefix>/subdomain/NAME without a lease (optional)
+  confd.port=PORT         the container port the service listens on (optional when the image
+                          exposes exactly one TCP port)
+  confd.network=NET       with --address container: the network whose IP address to register
+                          (default --network, or the container's only network)
+
+Keys:
+  <prefix>/subdomain/<service>                    = the domains (no lease)
+  <prefix>/upstream/<service>/<node>-<id>         = HOST:PORT (under the lease); <id> is the
+                                                    first 12 digits of the container id
+
+Options:
+  --prefix PATH          key prefix, e.g. /service_sgin (default /)
+  --address MODE         container: the container's IP address and its port (default);
+                         host: --host-ip (or the address the port is published on) and the
+                         published host port
+  --network NAME         with --address container: the network to take the address from
+  --host-ip IP           with --address host: this host's address as the proxies reach it
+  --node-name NAME       first part of the instance ids (default: the host name)
+  --label-prefix P       label namespace (default confd)
+  --docker-host URL      unix:///PATH of the Engine API (default $DOCKER_HOST, or
+                         unix:///var/run/docker.sock)
+  --ttl SECONDS          lease TTL: how long keys outlive a killed agent (default 10)
+
+etcd: --node, --username, --password-file, --password-env, --password, --client-ca-keys,
+--client-cert, --client-key, as in confd-register --help.
+
+Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good, 2 for invalid options.
+";
+
 /// Options that take a value. `-h`, `--help` and `--version` take none.
 const VALUE_OPTIONS: &[&str] = &[
     "node",
@@ -93,8 +137,41 @@ const REPEATABLE: &[&str] = &["node", "domain", "key"];
 
 pub enum Parsed {
     Help,
+    DockerHelp,
     Version,
     Run(Box<Config>),
+    Docker(Box<DockerConfig>),
+}
+
+/// Options of `confd-register docker`.
+const DOCKER_OPTIONS: &[&str] = &[
+    "node",
+    "prefix",
+    "ttl",
+    "username",
+    "password",
+    "password-file",
+    "password-env",
+    "client-ca-keys",
+    "client-cert",
+    "client-key",
+    "docker-host",
+    "label-prefix",
+    "address",
+    "network",
+    "host-ip",
+    "node-name",
+];
+
+/// Everything the Docker mode needs, validated.
+#[derive(Debug)]
+pub struct DockerConfig {
+    pub etcd: confd_etcd::EtcdConfig,
+    pub ttl: i64,
+    /// The Engine API's unix socket.
+    pub socket: PathBuf,
+    pub rules: crate::docker::container::Rules,
+    pub warnings: Vec<String>,
 }
 
 /// Everything the agent needs, validated.
@@ -155,6 +232,30 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
     hostname: &str,
 ) -> Result<Parsed, String> {
+    if args.first().map(String::as_str) == Some("docker") {
+        return match tokenize(&args[1..], DOCKER_OPTIONS)? {
+            Tokens::Help => Ok(Parsed::DockerHelp),
+            Tokens::Version => Ok(Parsed::Version),
+            Tokens::Options(raw) => {
+                validate_docker(&raw, env, hostname).map(|c| Parsed::Docker(Box::new(c)))
+            }
+        };
+    }
+    match tokenize(args, VALUE_OPTIONS)? {
+        Tokens::Help => Ok(Parsed::Help),
+        Tokens::Version => Ok(Parsed::Version),
+        Tokens::Options(raw) => validate(&raw, env, hostname).map(|c| Parsed::Run(Box::new(c))),
+    }
+}
+
+enum Tokens {
+    Help,
+    Version,
+    Options(Raw),
+}
+
+/// Splits `--name value`, `--name=value` (one dash or two) into options known to `allowed`.
+fn tokenize(args: &[String], allowed: &[&'static str]) -> Result<Tokens, String> {
     let mut raw = Raw::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -166,11 +267,11 @@ pub fn parse(
             None => (stripped, None),
         };
         match name {
-            "h" | "help" => return Ok(Parsed::Help),
-            "version" => return Ok(Parsed::Version),
+            "h" | "help" => return Ok(Tokens::Help),
+            "version" => return Ok(Tokens::Version),
             _ => {}
         }
-        let Some(&name) = VALUE_OPTIONS.iter().find(|o| **o == name) else {
+        let Some(&name) = allowed.iter().find(|o| **o == name) else {
             return Err(format!("unknown option {arg:?}"));
         };
         let value = match inline {
@@ -182,7 +283,7 @@ pub fn parse(
         }
         raw.values.push((name, value));
     }
-    validate(&raw, env, hostname).map(|c| Parsed::Run(Box::new(c)))
+    Ok(Tokens::Options(raw))
 }
 
 fn validate(
@@ -273,17 +374,112 @@ fn validate(
     }
     let rise = count("--rise", raw.one("rise").unwrap_or("2"))?;
     let fall = count("--fall", raw.one("fall").unwrap_or("3"))?;
-    let ttl = match raw.one("ttl").unwrap_or("10").parse::<i64>() {
-        Ok(t) if (2..=86_400).contains(&t) => t,
-        _ => {
+    let ttl = ttl(raw)?;
+
+    let etcd = etcd_options(raw, env, ttl, &mut warnings)?;
+
+    Ok(Config { etcd, registration, check, interval, timeout, rise, fall, ttl, warnings })
+}
+
+fn validate_docker(
+    raw: &Raw,
+    env: &dyn Fn(&str) -> Option<String>,
+    hostname: &str,
+) -> Result<DockerConfig, String> {
+    use crate::docker::container::{AddressFrom, Rules};
+    let mut warnings = Vec::new();
+    let prefix = prefix(raw.one("prefix").unwrap_or("/"))?;
+    let label_prefix = raw.one("label-prefix").unwrap_or("confd");
+    if label_prefix.is_empty() || label_prefix.chars().any(|c| !name_char(c)) {
+        return Err(format!(
+            "invalid --label-prefix {label_prefix:?}: use letters, digits, '.', '_', '-'"
+        ));
+    }
+    let node_name = name("--node-name", raw.one("node-name").unwrap_or(hostname))?;
+    let network = raw.one("network").map(network_name).transpose()?;
+    let host_ip = raw.one("host-ip").map(ip_address).transpose()?;
+    let address = match raw.one("address").unwrap_or("container") {
+        "container" => {
+            if host_ip.is_some() {
+                return Err("--host-ip goes with --address host".into());
+            }
+            AddressFrom::Container { network }
+        }
+        "host" => {
+            if network.is_some() {
+                return Err("--network goes with --address container".into());
+            }
+            AddressFrom::Host { host_ip }
+        }
+        other => {
             return Err(format!(
-                "invalid --ttl {:?}: expected whole seconds from 2 to 86400",
-                raw.one("ttl").unwrap_or_default()
+                "invalid --address {other:?}: expected container (the container's IP address on \
+                 its network) or host (a host address and the published port)"
             ))
         }
     };
+    let socket = match raw.one("docker-host") {
+        Some(h) => docker_socket(h)?,
+        None => match env("DOCKER_HOST").filter(|h| !h.is_empty()) {
+            Some(h) => docker_socket(&h).map_err(|e| format!("{e} (from DOCKER_HOST)"))?,
+            None => PathBuf::from("/var/run/docker.sock"),
+        },
+    };
+    let ttl = ttl(raw)?;
+    let etcd = etcd_options(raw, env, ttl, &mut warnings)?;
+    let rules = Rules { prefix, label_prefix: label_prefix.to_string(), node_name, address };
+    Ok(DockerConfig { etcd, ttl, socket, rules, warnings })
+}
 
-    // etcd.
+/// `unix:///path` or `/path`: only the local socket is spoken to.
+fn docker_socket(h: &str) -> Result<PathBuf, String> {
+    let path = h.strip_prefix("unix://").unwrap_or(h);
+    if !path.starts_with('/') {
+        return Err(format!(
+            "invalid --docker-host {h:?}: expected unix:///PATH (TCP endpoints are not supported)"
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// A Docker network name (`[A-Za-z0-9][A-Za-z0-9_.-]*`).
+pub(crate) fn network_name(n: &str) -> Result<String, String> {
+    match segment(n) {
+        Ok(()) => Ok(n.to_string()),
+        Err(why) => Err(format!("invalid network name {n:?}: {why}")),
+    }
+}
+
+/// An IPv4 or IPv6 address, as written in `HOST:PORT` (IPv6 in brackets).
+fn ip_address(ip: &str) -> Result<String, String> {
+    let bare = ip.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<Ipv4Addr>().is_ok() {
+        return Ok(bare.to_string());
+    }
+    match bare.parse::<Ipv6Addr>() {
+        Ok(_) => Ok(format!("[{bare}]")),
+        Err(_) => Err(format!("invalid --host-ip {ip:?}: expected an IPv4 or IPv6 address")),
+    }
+}
+
+/// `--ttl`: whole seconds, 2 to 86400 (default 10).
+fn ttl(raw: &Raw) -> Result<i64, String> {
+    match raw.one("ttl").unwrap_or("10").parse::<i64>() {
+        Ok(t) if (2..=86_400).contains(&t) => Ok(t),
+        _ => Err(format!(
+            "invalid --ttl {:?}: expected whole seconds from 2 to 86400",
+            raw.one("ttl").unwrap_or_default()
+        )),
+    }
+}
+
+/// The etcd connection options, shared by both modes.
+fn etcd_options(
+    raw: &Raw,
+    env: &dyn Fn(&str) -> Option<String>,
+    ttl: i64,
+    warnings: &mut Vec<String>,
+) -> Result<confd_etcd::EtcdConfig, String> {
     let mut nodes: Vec<String> = raw.all("node").iter().map(|s| s.trim().to_string()).collect();
     if nodes.is_empty() {
         nodes.push("http://127.0.0.1:2379".into());
@@ -351,7 +547,7 @@ fn validate(
     etcd.request_timeout = per_call;
     etcd.connect_timeout = per_call.min(Duration::from_secs(2));
 
-    Ok(Config { etcd, registration, check, interval, timeout, rise, fall, ttl, warnings })
+    Ok(etcd)
 }
 
 /// `/`, or `/a/b` (a trailing `/` dropped).
@@ -385,7 +581,7 @@ fn relative_key(k: &str) -> Result<String, String> {
 }
 
 /// One path segment of a key: `[A-Za-z0-9._-]+`, not `.` or `..`.
-fn segment(seg: &str) -> Result<(), String> {
+pub(crate) fn segment(seg: &str) -> Result<(), String> {
     if seg.is_empty() {
         return Err("empty path segment (//)".into());
     }
@@ -398,7 +594,7 @@ fn segment(seg: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn name_char(c: char) -> bool {
+pub(crate) fn name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
@@ -408,7 +604,7 @@ fn name(what: &str, s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-fn join(prefix: &str, rel: &str) -> String {
+pub(crate) fn join(prefix: &str, rel: &str) -> String {
     if prefix == "/" {
         format!("/{rel}")
     } else {
@@ -424,7 +620,7 @@ pub fn default_instance(hostname: &str, addr: &str) -> String {
 }
 
 /// A value that ends up in an nginx directive.
-fn value(what: &str, v: &str) -> Result<(), String> {
+pub(crate) fn value(what: &str, v: &str) -> Result<(), String> {
     if v.is_empty() {
         return Err(format!("invalid {what}: the value is empty"));
     }
@@ -453,7 +649,7 @@ fn address(a: &str) -> Result<String, String> {
     Ok(a.to_string())
 }
 
-fn port_number(port: &str) -> Result<u16, String> {
+pub(crate) fn port_number(port: &str) -> Result<u16, String> {
     match port.parse::<u16>() {
         Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
         _ => Err(format!("the port {port:?} is not a number from 1 to 65535")),
@@ -461,7 +657,7 @@ fn port_number(port: &str) -> Result<u16, String> {
 }
 
 /// An IPv4 address, `[IPv6]`, or a DNS host name.
-fn host_name(host: &str) -> Result<(), String> {
+pub(crate) fn host_name(host: &str) -> Result<(), String> {
     if let Some(inner) = host.strip_prefix('[') {
         return match inner.strip_suffix(']').map(|i| i.parse::<Ipv6Addr>()) {
             Some(Ok(_)) => Ok(()),
@@ -480,7 +676,7 @@ fn host_name(host: &str) -> Result<(), String> {
 
 /// A DNS name: labels of letters, digits and `-` (not at either end), 1–63 characters each,
 /// 253 in all; the last label not all digits (so `999.1.1.1` is no host name).
-fn dns_name(name: &str) -> Result<(), String> {
+pub(crate) fn dns_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("it is empty".into());
     }
@@ -812,6 +1008,64 @@ mod tests {
         a.extend(["--username", "reg", "--password", "pw", "--timeout", "6s"]);
         let c = run(&a).unwrap();
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn docker_mode_options() {
+        use crate::docker::container::AddressFrom;
+        let docker = |args: &[&str], env: &dyn Fn(&str) -> Option<String>| {
+            let mut all = vec!["docker".to_string()];
+            all.extend(args.iter().map(|s| s.to_string()));
+            match parse(&all, env, "web1") {
+                Ok(Parsed::Docker(c)) => Ok(*c),
+                Ok(_) => panic!("not a docker run"),
+                Err(e) => Err(e),
+            }
+        };
+        let none = |_: &str| None;
+        let c = docker(&[], &none).unwrap();
+        assert_eq!(c.socket, PathBuf::from("/var/run/docker.sock"));
+        assert_eq!(
+            (c.rules.prefix.as_str(), c.rules.label_prefix.as_str(), c.rules.node_name.as_str()),
+            ("/", "confd", "web1")
+        );
+        assert_eq!(c.rules.address, AddressFrom::Container { network: None });
+        assert_eq!(c.ttl, 10);
+        let env = |n: &str| (n == "DOCKER_HOST").then(|| "unix:///run/d.sock".to_string());
+        assert_eq!(docker(&[], &env).unwrap().socket, PathBuf::from("/run/d.sock"));
+        let c = docker(
+            &[
+                "--docker-host",
+                "/x.sock",
+                "--prefix",
+                "/dc1/",
+                "--address",
+                "host",
+                "--host-ip",
+                "fd00::1",
+                "--node-name",
+                "n2",
+                "--label-prefix",
+                "acme.lb",
+            ],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(c.socket, PathBuf::from("/x.sock"));
+        assert_eq!(c.rules.prefix, "/dc1");
+        assert_eq!(c.rules.address, AddressFrom::Host { host_ip: Some("[fd00::1]".into()) });
+        assert_eq!((c.rules.node_name.as_str(), c.rules.label_prefix.as_str()), ("n2", "acme.lb"));
+        let tcp = |_: &str| Some("tcp://10.0.0.1:2375".to_string());
+        assert!(docker(&[], &tcp).unwrap_err().ends_with("(from DOCKER_HOST)"));
+        assert!(docker(&["--network", "a/b"], &none).unwrap_err().contains("invalid network"));
+        assert!(docker(&["--address", "host", "--network", "n"], &none)
+            .unwrap_err()
+            .contains("goes with"));
+        assert!(docker(&["--node-name", "a b"], &none).unwrap_err().contains("--node-name"));
+        assert!(matches!(
+            parse(&["docker".into(), "-h".into()], &none, "h"),
+            Ok(Parsed::DockerHelp)
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod agent;
 mod check;
 mod cli;
+mod docker;
 mod log;
 
 use cli::Parsed;
@@ -18,11 +19,16 @@ fn main() {
             print!("{}", cli::USAGE);
             0
         }
+        Ok(Parsed::DockerHelp) => {
+            print!("{}", cli::DOCKER_USAGE);
+            0
+        }
         Ok(Parsed::Version) => {
             println!("confd-register {}", env!("CARGO_PKG_VERSION"));
             0
         }
         Ok(Parsed::Run(cfg)) => agent::run(*cfg),
+        Ok(Parsed::Docker(cfg)) => docker::run(*cfg),
         Err(e) => {
             eprintln!("confd-register: {e} (see confd-register --help)");
             2

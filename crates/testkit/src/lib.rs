@@ -1,4 +1,5 @@
-//! Test harness: real etcd members and clusters on loopback ports, for integration tests.
+//! Test harness: real etcd members and clusters on loopback ports, and real Docker
+//! ([`docker`]), for integration tests.
 //!
 //! Everything here is blocking and std-only, so it can be used from plain `#[test]`s and from
 //! tokio tests alike (call it from `spawn_blocking` or before the runtime starts).
@@ -30,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod docker;
 mod etcd;
 mod tls;
 mod util;

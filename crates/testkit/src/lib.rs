@@ -1,5 +1,5 @@
 //! Test harness: real etcd members and clusters on loopback ports, and real Docker
-//! ([`docker`]), for integration tests.
+//! ([`docker`]) and nginx ([`nginx`]), for integration tests.
 //!
 //! Everything here is blocking and std-only, so it can be used from plain `#[test]`s and from
 //! tokio tests alike (call it from `spawn_blocking` or before the runtime starts).
@@ -33,6 +33,7 @@
 
 pub mod docker;
 mod etcd;
+pub mod nginx;
 mod tls;
 mod util;
 

@@ -102,7 +102,7 @@ pub(crate) fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
 /// For a program that is not there: which Debian package has it.
 pub(crate) fn install_hint(e: &std::io::Error) -> &'static str {
     if e.kind() == std::io::ErrorKind::NotFound {
-        " (not installed? Debian packages: etcd-server for etcd, etcd-client for etcdctl, openssl)"
+        " (not installed? Debian packages: etcd-server for etcd, etcd-client for etcdctl, openssl, nginx)"
     } else {
         ""
     }

@@ -83,7 +83,7 @@ pub fn run(cfg: Config) -> i32 {
     let mut agent = Agent::new(etcd, &cfg);
     // May we write our keys? Asked without writing anything; a refusal is final.
     match agent.etcd.check_writable(&cfg.registration.all_keys()) {
-        Ok(()) => agent.reached = true,
+        Ok(()) => agent.link.reached = true,
         Err(e) => {
             if let Err(code) = agent.etcd_failed("cannot check the permission to write the keys", e)
             {
@@ -120,10 +120,7 @@ struct Agent {
     registered: bool,
     /// When the next etcd action (keep-alive, retry) is due.
     due: Option<Instant>,
-    /// An etcd failure was logged and nothing has worked since.
-    outage: bool,
-    /// etcd has answered at least once (a TLS failure before that is a configuration error).
-    reached: bool,
+    link: Link,
 }
 
 impl Agent {
@@ -142,8 +139,7 @@ impl Agent {
             lease: None,
             registered: false,
             due: None,
-            outage: false,
-            reached: false,
+            link: Link::default(),
         }
     }
 
@@ -264,11 +260,7 @@ impl Agent {
             }
             Ok(None) => {
                 self.etcd_back();
-                warning!(
-                    "lease lost: re-registering (lease {:x} expired, e.g. while etcd was unreachable for longer than its TTL of {}s)",
-                    lease.id,
-                    lease.ttl
-                );
+                warn_lease_lost(lease);
                 self.lease = None;
                 self.registered = false;
                 self.reason = "lease lost".into();
@@ -328,32 +320,18 @@ impl Agent {
     /// An etcd call failed. Final failures are logged as FATAL and end the agent; others are
     /// logged once per outage and retried.
     fn etcd_failed(&mut self, what: &str, e: EtcdError) -> Result<(), i32> {
-        if is_final(&e, self.reached) {
-            fatal!("{what}: {e}");
-            return Err(1);
-        }
-        if !self.outage {
-            let expiry = if self.registered {
-                format!("; if this lasts, the keys expire with the lease within {}s", self.ttl)
-            } else {
-                String::new()
-            };
-            error!("{what}: {e}; retrying{expiry}");
-            self.outage = true;
-        }
+        let expiry = if self.registered {
+            format!("; if this lasts, the keys expire with the lease within {}s", self.ttl)
+        } else {
+            String::new()
+        };
+        self.link.failed(what, e, &expiry)?;
         self.due = Some(Instant::now() + keep_alive_interval(self.ttl).min(Duration::from_secs(1)));
         Ok(())
     }
 
-    /// etcd answered: ends an outage (logged). True if there was one.
     fn etcd_back(&mut self) -> bool {
-        self.reached = true;
-        if self.outage {
-            info!("etcd is reachable again");
-            self.outage = false;
-            return true;
-        }
-        false
+        self.link.back()
     }
 
     /// `K=V, … (lease L, TTL Ns) and K=V (no lease)`: the leased keys, and with a lease the
@@ -373,9 +351,54 @@ impl Agent {
     }
 }
 
+/// What both modes know of their link to etcd, so that failures are judged and said alike.
+#[derive(Default)]
+pub(crate) struct Link {
+    /// An etcd failure was logged and nothing has worked since.
+    outage: bool,
+    /// etcd has answered at least once (a TLS failure before that is a configuration error).
+    pub reached: bool,
+}
+
+impl Link {
+    /// An etcd call failed. A final failure is logged as FATAL and is `Err(1)`, the agent's
+    /// exit status; others are logged once per outage (with `note` after "retrying"), and
+    /// the caller retries.
+    pub fn failed(&mut self, what: &str, e: EtcdError, note: &str) -> Result<(), i32> {
+        if is_final(&e, self.reached) {
+            fatal!("{what}: {e}");
+            return Err(1);
+        }
+        if !self.outage {
+            error!("{what}: {e}; retrying{note}");
+            self.outage = true;
+        }
+        Ok(())
+    }
+
+    /// etcd answered: ends an outage (logged). True if there was one.
+    pub fn back(&mut self) -> bool {
+        self.reached = true;
+        if self.outage {
+            info!("etcd is reachable again");
+            self.outage = false;
+            return true;
+        }
+        false
+    }
+}
+
+pub(crate) fn warn_lease_lost(lease: Lease) {
+    warning!(
+        "lease lost: re-registering (lease {:x} expired, e.g. while etcd was unreachable for longer than its TTL of {}s)",
+        lease.id,
+        lease.ttl
+    );
+}
+
 /// Whether an etcd failure will not pass by retrying: refusals, and TLS failures before etcd
 /// was ever reached (afterwards, a TLS failure can be a member restarting).
-pub(crate) fn is_final(e: &EtcdError, reached: bool) -> bool {
+fn is_final(e: &EtcdError, reached: bool) -> bool {
     match e {
         EtcdError::WriteDenied { .. }
         | EtcdError::PermissionDenied { .. }

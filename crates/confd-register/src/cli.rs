@@ -107,10 +107,22 @@ etcd: --node, --username, --password-file, --password-env, --password, --client-
 Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good, 2 for invalid options.
 ";
 
-/// Options that take a value. `-h`, `--help` and `--version` take none.
-const VALUE_OPTIONS: &[&str] = &[
+/// Options that take a value, in both modes: etcd's, the prefix and the lease.
+const COMMON_OPTIONS: &[&str] = &[
     "node",
     "prefix",
+    "ttl",
+    "username",
+    "password",
+    "password-file",
+    "password-env",
+    "client-ca-keys",
+    "client-cert",
+    "client-key",
+];
+
+/// Options of the agent mode that take a value. `-h`, `--help` and `--version` take none.
+const AGENT_OPTIONS: &[&str] = &[
     "service",
     "domain",
     "addr",
@@ -122,14 +134,6 @@ const VALUE_OPTIONS: &[&str] = &[
     "timeout",
     "rise",
     "fall",
-    "ttl",
-    "username",
-    "password",
-    "password-file",
-    "password-env",
-    "client-ca-keys",
-    "client-cert",
-    "client-key",
 ];
 
 /// Options that may be given more than once.
@@ -143,25 +147,9 @@ pub enum Parsed {
     Docker(Box<DockerConfig>),
 }
 
-/// Options of `confd-register docker`.
-const DOCKER_OPTIONS: &[&str] = &[
-    "node",
-    "prefix",
-    "ttl",
-    "username",
-    "password",
-    "password-file",
-    "password-env",
-    "client-ca-keys",
-    "client-cert",
-    "client-key",
-    "docker-host",
-    "label-prefix",
-    "address",
-    "network",
-    "host-ip",
-    "node-name",
-];
+/// Options of `confd-register docker` that take a value.
+const DOCKER_OPTIONS: &[&str] =
+    &["docker-host", "label-prefix", "address", "network", "host-ip", "node-name"];
 
 /// Everything the Docker mode needs, validated.
 #[derive(Debug)]
@@ -241,7 +229,7 @@ pub fn parse(
             }
         };
     }
-    match tokenize(args, VALUE_OPTIONS)? {
+    match tokenize(args, AGENT_OPTIONS)? {
         Tokens::Help => Ok(Parsed::Help),
         Tokens::Version => Ok(Parsed::Version),
         Tokens::Options(raw) => validate(&raw, env, hostname).map(|c| Parsed::Run(Box::new(c))),
@@ -254,8 +242,9 @@ enum Tokens {
     Options(Raw),
 }
 
-/// Splits `--name value`, `--name=value` (one dash or two) into options known to `allowed`.
-fn tokenize(args: &[String], allowed: &[&'static str]) -> Result<Tokens, String> {
+/// Splits `--name value`, `--name=value` (one dash or two) into options: the common ones and
+/// those of the mode (`mode`).
+fn tokenize(args: &[String], mode: &[&'static str]) -> Result<Tokens, String> {
     let mut raw = Raw::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -271,7 +260,7 @@ fn tokenize(args: &[String], allowed: &[&'static str]) -> Result<Tokens, String>
             "version" => return Ok(Tokens::Version),
             _ => {}
         }
-        let Some(&name) = allowed.iter().find(|o| **o == name) else {
+        let Some(&name) = COMMON_OPTIONS.iter().chain(mode).find(|o| **o == name) else {
             return Err(format!("unknown option {arg:?}"));
         };
         let value = match inline {

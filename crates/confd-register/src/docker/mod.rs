@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use confd_etcd::{Etcd, EtcdError, Lease};
 use serde::Deserialize;
 
-use crate::agent::{is_final, keep_alive_interval, spawn_signals};
+use crate::agent::{keep_alive_interval, spawn_signals, warn_lease_lost, Link};
 use crate::cli::{join, DockerConfig, Registration};
 use crate::log::{error, fatal, info, warning};
 use container::{decide, is_our_instance, short_id, Container, Decision, Rules};
@@ -84,7 +84,7 @@ pub fn run(cfg: DockerConfig) -> i32 {
     // May we write under the prefix? Asked without writing anything; a refusal is final.
     let probe = [join(&rules.prefix, "upstream/_probe"), join(&rules.prefix, "subdomain/_probe")];
     match agent.etcd.check_writable(&probe) {
-        Ok(()) => agent.reached = true,
+        Ok(()) => agent.link.reached = true,
         Err(e) => {
             if let Err(code) = agent.etcd_failed("cannot check the permission to write keys", e) {
                 return code;
@@ -238,8 +238,7 @@ struct DockerAgent {
     dirty: bool,
     retry_at: Option<Instant>,
     renew_at: Option<Instant>,
-    outage: bool,
-    reached: bool,
+    link: Link,
 }
 
 impl DockerAgent {
@@ -256,8 +255,7 @@ impl DockerAgent {
             dirty: false,
             retry_at: None,
             renew_at: None,
-            outage: false,
-            reached: false,
+            link: Link::default(),
         }
     }
 
@@ -393,11 +391,7 @@ impl DockerAgent {
             }
             Ok(None) => {
                 self.etcd_back();
-                warning!(
-                    "lease lost: re-registering (lease {:x} expired, e.g. while etcd was unreachable for longer than its TTL of {}s)",
-                    lease.id,
-                    lease.ttl
-                );
+                warn_lease_lost(lease);
                 self.lease = None;
                 self.renew_at = None;
                 self.forget_written();
@@ -589,27 +583,14 @@ impl DockerAgent {
     /// An etcd call failed: final failures end the agent; others are logged once per outage
     /// and retried in a second.
     fn etcd_failed(&mut self, what: &str, e: EtcdError) -> Result<(), i32> {
-        if is_final(&e, self.reached) {
-            fatal!("{what}: {e}");
-            return Err(1);
-        }
-        if !self.outage {
-            error!("{what}: {e}; retrying");
-            self.outage = true;
-        }
+        self.link.failed(what, e, "")?;
         self.dirty = true;
         self.retry_at = Some(Instant::now() + Duration::from_secs(1));
         Ok(())
     }
 
     fn etcd_back(&mut self) -> bool {
-        self.reached = true;
-        if self.outage {
-            info!("etcd is reachable again");
-            self.outage = false;
-            return true;
-        }
-        false
+        self.link.back()
     }
 }
 

@@ -37,6 +37,25 @@ use crate::{read, Health, Update, WatchEvent};
 const HEALTHY: Duration = Duration::from_secs(10);
 /// The longest wait between attempts while etcd is unreachable.
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// Changes are delivered once no other watcher's response has come for this long…
+const HOLD_QUIET: Duration = Duration::from_millis(5);
+/// … or once they have been held this long…
+const HOLD_MAX: Duration = Duration::from_millis(100);
+/// … and not before the watchers of a new stream have been caught up by etcd.
+const CATCH_UP: Duration = Duration::from_millis(300);
+
+/// Changes held back, and when the first and the last of them came.
+struct Held {
+    update: Update,
+    first: Instant,
+    last: Instant,
+}
+
+impl Held {
+    fn due(&self) -> Instant {
+        (self.last + HOLD_QUIET).min(self.first + HOLD_MAX)
+    }
+}
 
 pub(crate) struct Supervisor {
     conn: Arc<Conn>,
@@ -52,6 +71,9 @@ pub(crate) struct Supervisor {
     liveness: Duration,
     /// The token was refreshed after a refused watch since the last established stream.
     refreshed: bool,
+    /// With several prefixes: changes received and not yet delivered (see
+    /// [`Supervisor::hold`]).
+    held: Option<Held>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +169,7 @@ impl Supervisor {
             progress_interval: progress_interval.max(Duration::from_millis(100)),
             liveness,
             refreshed: false,
+            held: None,
         }
     }
 
@@ -211,6 +234,10 @@ impl Supervisor {
             let started = Instant::now();
             let mut established = false;
             let end = self.stream(endpoint, &mut established, &mut lost).await;
+            // What was received counts as applied (`next` moved past it): deliver it.
+            if !matches!(end, End::Stop) {
+                self.release()?;
+            }
             if established {
                 outage.clear();
                 (tls_failure, all_timeout) = (None, true);
@@ -300,6 +327,7 @@ impl Supervisor {
             to_create: (1..self.prefixes.len()).collect(),
             ids: HashMap::new(),
             probed: false,
+            all_created: None,
         };
         let mut last_message = Instant::now();
         let mut progress_sent: Option<Instant> = None;
@@ -309,6 +337,16 @@ impl Supervisor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         loop {
+            // A watcher replays its history from its start revision, unsynced, until etcd has
+            // caught it up (etcd does so every 100 ms): until every watcher is created and has
+            // had time to be caught up, what is held may still be missing their part.
+            if s.all_created.is_none() && s.awaiting.is_none() && s.to_create.is_empty() {
+                s.all_created = Some(Instant::now());
+            }
+            let (held, held_due) = match (&self.held, s.all_created) {
+                (Some(h), Some(at)) => (true, h.due().max(at + CATCH_UP)),
+                _ => (false, Instant::now()),
+            };
             tokio::select! {
                 msg = responses.message() => {
                     last_message = Instant::now();
@@ -322,6 +360,7 @@ impl Supervisor {
                         Step::Continue => {}
                         Step::End(end) => return end,
                     }
+
                     // The next create, once the previous one is answered.
                     if s.awaiting.is_none() {
                         if let Some(next) = s.to_create.pop_front() {
@@ -352,6 +391,11 @@ impl Supervisor {
                                 }
                             }
                         }
+                    }
+                }
+                _ = tokio::time::sleep_until(held_due.into()), if held => {
+                    if self.release().is_err() {
+                        return End::Stop;
                     }
                 }
                 _ = tick.tick() => {
@@ -469,12 +513,48 @@ impl Supervisor {
             self.next[idx] = last + 1;
             self.applied = self.applied.max(last);
         }
-        if !changes.is_empty()
-            && self.send(WatchEvent::Update(Update::Changes { revision: last, changes })).is_err()
-        {
-            return Step::End(End::Stop);
+        if changes.is_empty() {
+            return Step::Continue;
+        }
+        if self.prefixes.len() == 1 {
+            if self.send(WatchEvent::Update(Update::Changes { revision: last, changes })).is_err() {
+                return Step::End(End::Stop);
+            }
+        } else {
+            self.hold(last, changes);
         }
         Step::Continue
+    }
+
+    /// Keeps changes back until the other prefixes' watchers have had time to say what they
+    /// have for the same revisions, so that a transaction spanning several prefixes is
+    /// delivered as one update. etcd sends each watcher of a stream its own response, but it
+    /// queues the responses of one revision for all of them at once, so they arrive back to
+    /// back: what is held is delivered when no response has followed for [`HOLD_QUIET`], or
+    /// after [`HOLD_MAX`] in a steady stream, and not before every watcher of the stream is
+    /// created and caught up ([`CATCH_UP`]). (A progress request cannot mark the end: etcd 3.4 before 3.4.25 may answer it
+    /// ahead of watch responses already queued.)
+    fn hold(&mut self, revision: i64, changes: Vec<(String, Option<String>)>) {
+        let now = Instant::now();
+        match &mut self.held {
+            Some(Held { update: Update::Changes { revision: r, changes: held }, last, .. }) => {
+                *r = (*r).max(revision);
+                held.extend(changes);
+                *last = now;
+            }
+            _ => {
+                let update = Update::Changes { revision, changes };
+                self.held = Some(Held { update, first: now, last: now });
+            }
+        }
+    }
+
+    /// Delivers what is held.
+    fn release(&mut self) -> Result<(), ()> {
+        match self.held.take() {
+            Some(held) => self.send(WatchEvent::Update(held.update)),
+            None => Ok(()),
+        }
     }
 
     /// A failure of the stream; an expired token is refreshed first.
@@ -554,6 +634,8 @@ struct StreamState {
     ids: HashMap<i64, usize>,
     /// A lower header revision has been checked on this stream already.
     probed: bool,
+    /// When the last watcher of the stream was created.
+    all_created: Option<Instant>,
 }
 
 /// The member's current revision, by a linearizable read (it waits for the member to catch up

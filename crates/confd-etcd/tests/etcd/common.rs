@@ -130,6 +130,17 @@ impl Rec {
             .collect()
     }
 
+    /// Every change delivered, in order, whatever the updates that carried them.
+    pub fn flat(&self) -> Vec<(String, Option<String>)> {
+        self.updates()
+            .into_iter()
+            .flat_map(|u| match u {
+                Update::Changes { changes, .. } => changes,
+                Update::Resync(_) => Vec::new(),
+            })
+            .collect()
+    }
+
     pub fn disconnects(&self) -> usize {
         self.statuses().iter().filter(|h| matches!(h, Health::Disconnected { .. })).count()
     }

@@ -85,7 +85,8 @@ impl fmt::Display for Attempts<'_> {
 fn who(user: &Option<String>) -> String {
     match user {
         Some(u) => format!("user {u:?}"),
-        None => "an unauthenticated client".to_string(),
+        // etcd may still know it: by the common name of its TLS client certificate.
+        None => "the client (no user name given; with a TLS client certificate, the user is its common name)".to_string(),
     }
 }
 

@@ -85,8 +85,7 @@ pub fn run(cfg: Config) -> i32 {
     match agent.etcd.check_writable(&cfg.registration.all_keys()) {
         Ok(()) => agent.link.reached = true,
         Err(e) => {
-            if let Err(code) = agent.etcd_failed("cannot check the permission to write the keys", e)
-            {
+            if let Err(code) = agent.etcd_failed("cannot register", e) {
                 return code;
             }
         }

@@ -47,8 +47,8 @@ Health (without a check the instance counts as healthy while the agent runs):
   --ttl SECONDS          lease TTL: how long keys outlive a killed agent (default 10)
 
 etcd (as confd):
-  --node URL             etcd endpoint, http:// or https:// (repeat for more; default
-                         http://127.0.0.1:2379)
+  --node URL             etcd endpoint: HOST:PORT, http://HOST:PORT or https://HOST:PORT
+                         (repeat for more; default http://127.0.0.1:2379)
   --username NAME        etcd user
   --password-file FILE   read the password from FILE (trailing newlines dropped)
   --password-env NAME    read the password from the environment variable NAME
@@ -473,11 +473,16 @@ fn etcd_options(
     if nodes.is_empty() {
         nodes.push("http://127.0.0.1:2379".into());
     }
+    // As confd: a node without a scheme is http://, or https:// with TLS options.
     for n in &nodes {
-        let rest = n.strip_prefix("http://").or_else(|| n.strip_prefix("https://"));
-        if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+        let rest = match n.split_once("://") {
+            Some(("http" | "https", rest)) => rest,
+            Some(_) => "",
+            None => n.as_str(),
+        };
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
             return Err(format!(
-                "invalid --node {n:?}: expected http://HOST:PORT or https://HOST:PORT"
+                "invalid --node {n:?}: expected HOST:PORT, http://HOST:PORT or https://HOST:PORT"
             ));
         }
     }
@@ -940,7 +945,12 @@ mod tests {
         assert!(err(&with(&["--check", "tcp://a"])).contains("tcp://HOST:PORT"));
         assert!(err(&with(&["--check", "http://a/x y"])).contains("not allowed in the path"));
         assert!(err(&with(&["--check", "tcp://a:1", "--check-cmd", "true"])).contains("not both"));
-        assert!(err(&with(&["--node", "127.0.0.1:2379"])).contains("invalid --node"));
+        assert!(err(&with(&["--node", "ftp://127.0.0.1:2379"])).contains("invalid --node"));
+        assert!(err(&with(&["--node", "http://"])).contains("invalid --node"));
+        assert_eq!(
+            run(&with(&["--node", "127.0.0.1:2379"])).unwrap().etcd.endpoints,
+            ["127.0.0.1:2379"]
+        );
         assert!(err(&with(&["--password", "x"])).contains("without --username"));
         assert!(err(&with(&["--password", "x", "--password-env", "PW"])).contains("more than once"));
         assert!(

@@ -107,14 +107,6 @@ impl Backend {
         }
     }
 
-    pub fn name(&self) -> &'static str {
-        match self {
-            Backend::File { .. } => "file",
-            Backend::Env => "env",
-            Backend::Etcd(_) => "etcd",
-        }
-    }
-
     /// Every key under `keys` (already prefixed) with its value. The file backend re-reads its
     /// files on every call, as confd does, so edits are seen by the next pass.
     pub fn get_values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, BackendError> {

@@ -123,7 +123,8 @@ fn start(config: &RawConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    log::info!("Backend set to {}", backend.name());
+    // As confd: the name as given (`etcdv3` stays `etcdv3`).
+    log::info!("Backend set to {}", config.backend);
     let settings = Settings {
         options: Options {
             noop: config.noop,

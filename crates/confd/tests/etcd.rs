@@ -1432,6 +1432,7 @@ fn onetime_interval_and_watch_render_the_seed_golden() {
     let nodes = [dead, etcd.endpoints()[0].clone()];
     let run = sb.run(confd_cmd(&sb, "etcd", &nodes, &["-onetime"]));
     run.assert_code(0);
+    run.assert_logged("INFO", &["Backend set to etcd"]);
     assert_eq!(sb.read("out/nginx.conf"), golden, "stderr:\n{}", run.stderr);
     assert_eq!(sb.read("reloads"), "reloaded\n");
     assert!(errors(&run.stderr).is_empty(), "stderr:\n{}", run.stderr);
@@ -1440,8 +1441,11 @@ fn onetime_interval_and_watch_render_the_seed_golden() {
     let sb = Sandbox::new();
     seed_resource(&sb);
     let bare = etcd.endpoints()[0].trim_start_matches("http://").to_string();
-    sb.run(confd_cmd(&sb, "etcdv3", &[bare], &["-onetime"])).assert_code(0);
+    let run = sb.run(confd_cmd(&sb, "etcdv3", &[bare], &["-onetime"]));
+    run.assert_code(0);
     assert_eq!(sb.read("out/nginx.conf"), golden);
+    // As confd, the backend's name as given.
+    run.assert_logged("INFO", &["Backend set to etcdv3"]);
 
     let sb = Sandbox::new();
     seed_resource(&sb);

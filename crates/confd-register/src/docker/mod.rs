@@ -86,7 +86,7 @@ pub fn run(cfg: DockerConfig) -> i32 {
     match agent.etcd.check_writable(&probe) {
         Ok(()) => agent.link.reached = true,
         Err(e) => {
-            if let Err(code) = agent.etcd_failed("cannot check the permission to write keys", e) {
+            if let Err(code) = agent.etcd_failed("cannot register containers", e) {
                 return code;
             }
         }

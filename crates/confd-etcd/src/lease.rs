@@ -158,6 +158,30 @@ async fn one_txn(
     }
 }
 
+/// The keys below `dir/` (the range `[dir/, dir0)`, without the key `dir` itself, so that a
+/// user granted only `dir/` may list them), without their values.
+pub(crate) async fn keys_below(conn: &Conn, dir: &str) -> Result<Vec<String>, EtcdError> {
+    let dir = dir.trim_end_matches('/');
+    let (start, end) = (format!("{dir}/"), format!("{dir}0"));
+    conn.call(|mut c| {
+        let (start, end) = (start.clone(), end.clone());
+        async move {
+            let opts = etcd_client::GetOptions::new().with_range(end).with_keys_only();
+            c.get(start, Some(opts)).await
+        }
+    })
+    .await
+    .map(|r| r.kvs().iter().map(|kv| String::from_utf8_lossy(kv.key()).into_owned()).collect())
+    .map_err(|e| match e {
+        CallError::PermissionDenied { endpoint } => EtcdError::PermissionDenied {
+            prefix: format!("{dir}/"),
+            user: conn.user.clone(),
+            endpoint,
+        },
+        e => lease_error(conn, e, None),
+    })
+}
+
 /// `Ok(None)` for etcd's "requested lease not found".
 fn lease_missing<T>(r: Result<T, E>) -> Result<Option<T>, E> {
     match r {

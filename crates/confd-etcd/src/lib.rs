@@ -228,6 +228,12 @@ impl Etcd {
         self.inner.rt().block_on(read::read(&self.inner.conn, &cover))
     }
 
+    /// The keys below `dir/` (not `dir` itself), without values: what a registrar granted
+    /// only `dir/` may list.
+    pub fn keys_below(&self, dir: &str) -> Result<Vec<String>, EtcdError> {
+        self.inner.rt().block_on(lease::keys_below(&self.inner.conn, dir))
+    }
+
     /// Grants a lease of `ttl` seconds. etcd may grant more (its minimum is 1.5 × its election
     /// timeout, 2 s by default): the returned [`Lease`] says what it granted.
     pub fn grant(&self, ttl: i64) -> Result<Lease, EtcdError> {

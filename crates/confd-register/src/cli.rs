@@ -95,7 +95,9 @@ Options:
                          published host port
   --network NAME         with --address container: the network to take the address from
   --host-ip IP           with --address host: this host's address as the proxies reach it
-  --node-name NAME       first part of the instance ids (default: the host name)
+  --node-name NAME       first part of the instance ids, unique to this host (default: the
+                         host name; set it when the agent runs in a container, whose host
+                         name changes with every run)
   --label-prefix P       label namespace (default confd)
   --docker-host URL      unix:///PATH of the Engine API (default $DOCKER_HOST, or
                          unix:///var/run/docker.sock)
@@ -384,7 +386,17 @@ fn validate_docker(
             "invalid --label-prefix {label_prefix:?}: use letters, digits, '.', '_', '-'"
         ));
     }
-    let node_name = name("--node-name", raw.one("node-name").unwrap_or(hostname))?;
+    // Instance ids start with it, and registrations left by an earlier run are recognised by
+    // it: it must tell this host from the others.
+    let node_name = match raw.one("node-name") {
+        Some(n) => name("--node-name", n)?,
+        None if hostname.is_empty() || hostname == "localhost" => {
+            return Err(format!(
+                "this host's name ({hostname:?}) does not tell it from others: give --node-name"
+            ))
+        }
+        None => name("--node-name", hostname)?,
+    };
     let network = raw.one("network").map(network_name).transpose()?;
     let host_ip = raw.one("host-ip").map(ip_address).transpose()?;
     let address = match raw.one("address").unwrap_or("container") {
@@ -1061,6 +1073,13 @@ mod tests {
             .unwrap_err()
             .contains("goes with"));
         assert!(docker(&["--node-name", "a b"], &none).unwrap_err().contains("--node-name"));
+        let localhost = |args: &[&str]| {
+            let mut all = vec!["docker".to_string()];
+            all.extend(args.iter().map(|s| s.to_string()));
+            parse(&all, &none, "localhost").map(|_| ())
+        };
+        assert!(localhost(&[]).unwrap_err().contains("give --node-name"));
+        assert!(localhost(&["--node-name", "h1"]).is_ok());
         assert!(matches!(
             parse(&["docker".into(), "-h".into()], &none, "h"),
             Ok(Parsed::DockerHelp)

@@ -57,6 +57,19 @@ pub struct Event {
 pub struct Actor {
     #[serde(rename = "ID", default)]
     pub id: String,
+    /// A container's labels and name; for a network event, `container` (its id).
+    #[serde(rename = "Attributes", default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// What the event stream has next.
+#[derive(Debug)]
+pub enum Next {
+    Event(Event),
+    /// Nothing for as long as the stream's idle time ([`Engine::events`]).
+    Idle,
+    /// The engine ended the stream (it is shutting down).
+    End,
 }
 
 #[derive(Debug, Clone)]
@@ -89,14 +102,20 @@ impl Engine {
             .map_err(|e| EngineError::Protocol { what: what.into(), why: format!("bad JSON: {e}") })
     }
 
-    /// Opens the event stream of `path` (`/events?filters=…`).
-    pub fn events(&self, path: &str) -> Result<EventStream, EngineError> {
+    /// Opens the event stream of `path` (`/events?filters=…`). The answer's head must come
+    /// within the request time limit; then [`EventStream::next`] says [`Next::Idle`] after
+    /// `idle` without an event.
+    pub fn events(&self, path: &str, idle: Duration) -> Result<EventStream, EngineError> {
         let what = "event stream";
-        let mut conn = self.request(what, path, None)?;
+        let mut conn = self.request(what, path, Some(self.timeout))?;
         if conn.status != 200 {
             let body = conn.body(what)?;
             return Err(status_error(what, conn.status, &body));
         }
+        conn.reader
+            .get_ref()
+            .set_read_timeout(Some(idle))
+            .map_err(|source| EngineError::Io { what: what.into(), source })?;
         Ok(EventStream { conn, buf: Vec::new(), chunk_left: 0, done: false })
     }
 
@@ -176,7 +195,7 @@ impl Response {
                 if size == 0 {
                     return Ok(body);
                 }
-                if body.len() + size > MAX_BODY {
+                if body.len().checked_add(size).is_none_or(|n| n > MAX_BODY) {
                     return Err(protocol(what, "answer too large".into()));
                 }
                 let start = body.len();
@@ -209,8 +228,8 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// The next event; `Ok(None)` when the engine ended the stream (it is shutting down).
-    pub fn next_event(&mut self) -> Result<Option<Event>, EngineError> {
+    /// The next event, or that there was none for a while, or that the stream ended.
+    pub fn next(&mut self) -> Result<Next, EngineError> {
         const WHAT: &str = "event stream";
         loop {
             if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
@@ -219,33 +238,44 @@ impl EventStream {
                     continue;
                 }
                 return serde_json::from_slice(&line)
-                    .map(Some)
+                    .map(Next::Event)
                     .map_err(|e| protocol(WHAT, format!("bad event JSON: {e}")));
             }
             if self.done {
-                return Ok(None);
+                return Ok(Next::End);
             }
             if self.buf.len() > MAX_LINE {
                 return Err(protocol(WHAT, "event too large".into()));
             }
-            self.fill(WHAT)?;
+            if !self.fill(WHAT)? {
+                return Ok(Next::Idle);
+            }
         }
     }
 
-    fn fill(&mut self, what: &str) -> Result<(), EngineError> {
+    /// Reads more; `false` when nothing came within the idle time (nothing is consumed then).
+    fn fill(&mut self, what: &str) -> Result<bool, EngineError> {
         let io = |source| EngineError::Io { what: what.into(), source };
+        // Wait for data without consuming anything, so that an idle timeout loses nothing.
+        match self.conn.reader.fill_buf() {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return Ok(false)
+            }
+            Err(e) => return Err(io(e)),
+            Ok(_) => {}
+        }
         if !self.conn.chunked {
             let mut tmp = [0u8; 8192];
             let n = self.conn.reader.read(&mut tmp).map_err(io)?;
             self.done = n == 0;
             self.buf.extend_from_slice(&tmp[..n]);
-            return Ok(());
+            return Ok(true);
         }
         if self.chunk_left == 0 {
             self.chunk_left = chunk_size(&mut self.conn.reader, what)?;
             if self.chunk_left == 0 {
                 self.done = true;
-                return Ok(());
+                return Ok(true);
             }
         }
         let mut tmp = vec![0u8; self.chunk_left.min(8192)];
@@ -258,7 +288,7 @@ impl EventStream {
         if self.chunk_left == 0 {
             read_line(&mut self.conn.reader, what)?; // the CRLF after the chunk
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -392,15 +422,51 @@ mod tests {
         }
         answer.extend_from_slice(b"0\r\n\r\n");
         let (_dir, engine, _server) = serve(vec![answer]);
-        let mut events = engine.events("/events").unwrap();
-        let e = events.next_event().unwrap().unwrap();
+        let mut events = engine.events("/events", Duration::from_secs(5)).unwrap();
+        let event = |n: Next| match n {
+            Next::Event(e) => e,
+            other => panic!("{other:?}"),
+        };
+        let e = event(events.next().unwrap());
         assert_eq!(
             (e.kind.as_str(), e.action.as_str(), e.actor.id.as_str()),
             ("container", "start", "c1")
         );
-        let e = events.next_event().unwrap().unwrap();
+        let e = event(events.next().unwrap());
         assert_eq!((e.action.as_str(), e.actor.id.as_str()), ("die", "c2"));
-        assert!(events.next_event().unwrap().is_none());
+        assert!(matches!(events.next().unwrap(), Next::End));
+    }
+
+    #[test]
+    fn a_quiet_stream_is_idle_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let (go_on, wait) = std::sync::mpsc::channel::<()>();
+        let server = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut l = String::new();
+            while r.read_line(&mut l).unwrap() > 2 {
+                l.clear();
+            }
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+            wait.recv().unwrap();
+            let ev = "{\"Action\":\"start\",\"Actor\":{\"ID\":\"c9\"}}\n";
+            s.write_all(format!("{:x}\r\n{ev}\r\n", ev.len()).as_bytes()).unwrap();
+            wait.recv().unwrap();
+        });
+        let engine = Engine::new(&path);
+        let mut events = engine.events("/events", Duration::from_millis(100)).unwrap();
+        assert!(matches!(events.next().unwrap(), Next::Idle));
+        assert!(matches!(events.next().unwrap(), Next::Idle));
+        go_on.send(()).unwrap();
+        match events.next().unwrap() {
+            Next::Event(e) => assert_eq!(e.actor.id, "c9"),
+            other => panic!("{other:?}"),
+        }
+        go_on.send(()).unwrap();
+        server.join().unwrap();
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::agent::{keep_alive_interval, spawn_signals, warn_lease_lost, Link};
 use crate::cli::{join, DockerConfig, Registration};
 use crate::log::{error, fatal, info, warning};
 use container::{decide, is_our_instance, short_id, Container, Decision, Rules};
-use engine::{query_escape, Engine, EngineError};
+use engine::{query_escape, Engine, EngineError, Event, Next};
 
 /// What the threads tell the main thread.
 enum Msg {
@@ -122,6 +122,10 @@ fn spawn_docker(engine: Engine, rules: Rules, tx: Sender<Msg>) -> Result<(), Str
         .map_err(|e| format!("cannot start the Docker thread: {e}"))
 }
 
+/// Without any event for this long, the labelled containers are listed again: a watchdog
+/// against a missed event, and a check that the engine still answers.
+const RELIST: Duration = Duration::from_secs(60);
+
 /// Subscribes, lists, then follows events until the stream breaks (`Err`) or the main thread
 /// has gone (`Ok`).
 fn follow(
@@ -131,40 +135,77 @@ fn follow(
     backoff: &mut Duration,
 ) -> Result<(), String> {
     let label = format!("{}.service", rules.label_prefix);
-    let filters = serde_json::json!({ "type": ["container"], "label": [label] }).to_string();
-    let mut events =
-        engine.events(&format!("/events?filters={}", query_escape(&filters))).map_err(fmt)?;
+    // Container events are filtered here, not by the engine: a label filter would also drop
+    // the network events (`connect`, `disconnect`), which carry the network's labels.
+    let filters = serde_json::json!({ "type": ["container", "network"] }).to_string();
+    let path = format!("/events?filters={}", query_escape(&filters));
+    let mut events = engine.events(&path, RELIST).map_err(fmt)?;
+    if tx.send(Msg::Synced(list(engine, rules, &label)?)).is_err() {
+        return Ok(());
+    }
+    *backoff = Duration::from_millis(500);
+    loop {
+        let event = match events.next() {
+            Ok(Next::Event(e)) => e,
+            Ok(Next::Idle) => {
+                if tx.send(Msg::Synced(list(engine, rules, &label)?)).is_err() {
+                    return Ok(());
+                }
+                continue;
+            }
+            Ok(Next::End) => return Err("the Docker engine ended the event stream".into()),
+            Err(e) => return Err(fmt(e)),
+        };
+        let Some(id) = concerned(&event, &label) else { continue };
+        let seen = match inspect(engine, rules, id) {
+            Ok(seen) => seen,
+            Err(e) if ends_it(&event.action) => {
+                // The engine is likely shutting down with its containers: this one is not
+                // up any more, whatever else is not known.
+                let down = Seen {
+                    id: id.to_string(),
+                    name: String::new(),
+                    decision: Decision::Down(event.action.clone()),
+                };
+                let _ = tx.send(Msg::Changed(down));
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        if tx.send(Msg::Changed(seen)).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Every running container with the service label, inspected.
+fn list(engine: &Engine, rules: &Rules, label: &str) -> Result<Vec<Seen>, String> {
     #[derive(Deserialize)]
     struct Listed {
         #[serde(rename = "Id")]
         id: String,
     }
-    let list_filters = serde_json::json!({ "label": [label] }).to_string();
+    let filters = serde_json::json!({ "label": [label] }).to_string();
+    let path = format!("/containers/json?filters={}", query_escape(&filters));
     let listed: Vec<Listed> = engine
-        .get("container list", &format!("/containers/json?filters={}", query_escape(&list_filters)))
+        .get("container list", &path)
         .map_err(fmt)?
-        .unwrap_or_default();
-    let mut seen = Vec::with_capacity(listed.len());
-    for l in listed {
-        seen.push(inspect(engine, rules, &l.id)?);
-    }
-    if tx.send(Msg::Synced(seen)).is_err() {
-        return Ok(());
-    }
-    *backoff = Duration::from_millis(500);
-    loop {
-        let event = match events.next_event() {
-            Ok(Some(e)) => e,
-            Ok(None) => return Err("the Docker engine ended the event stream".into()),
-            Err(e) => return Err(fmt(e)),
-        };
-        if event.kind != "container" || !may_change_state(&event.action) {
-            continue;
+        .ok_or("Docker container list: HTTP 404")?;
+    listed.iter().map(|l| inspect(engine, rules, &l.id)).collect()
+}
+
+/// The container an event may have changed the registration of: a labelled container's
+/// state change, or any container's network (dis)connection (an unlabelled one is ignored
+/// after inspection).
+fn concerned<'a>(event: &'a Event, label: &str) -> Option<&'a str> {
+    match event.kind.as_str() {
+        "container" if event.actor.attributes.contains_key(label) => {
+            may_change_state(&event.action).then_some(event.actor.id.as_str())
         }
-        let seen = inspect(engine, rules, &event.actor.id)?;
-        if tx.send(Msg::Changed(seen)).is_err() {
-            return Ok(());
+        "network" if matches!(event.action.as_str(), "connect" | "disconnect") => {
+            event.actor.attributes.get("container").map(String::as_str)
         }
+        _ => None,
     }
 }
 
@@ -185,6 +226,11 @@ fn may_change_state(action: &str) -> bool {
             | "update"
             | "rename"
     ) || action.starts_with("health_status")
+}
+
+/// Actions after which the container is not up, whatever an inspection would say.
+fn ends_it(action: &str) -> bool {
+    matches!(action, "die" | "stop" | "destroy" | "pause" | "oom")
 }
 
 fn inspect(engine: &Engine, rules: &Rules, id: &str) -> Result<Seen, String> {
@@ -221,6 +267,12 @@ struct Tracked {
     written: Option<Registration>,
     /// The last state logged for a container that is not registered, so each is said once.
     said: String,
+    /// The last label error logged, so that a container restarting with the same bad labels
+    /// is not reported again.
+    invalid: String,
+    /// `written` was dropped to rewrite the registration (after an etcd outage or a lost
+    /// lease): the next write is a re-registration.
+    refresh: bool,
 }
 
 struct DockerAgent {
@@ -307,6 +359,9 @@ impl DockerAgent {
 
     fn on_seen(&mut self, seen: Seen) {
         let Seen { id, name, decision } = seen;
+        if decision == Decision::Ignore && !self.containers.contains_key(&id) {
+            return; // not ours (a network event about an unlabelled container)
+        }
         let t = self.containers.entry(id.clone()).or_default();
         if !name.is_empty() {
             t.name = name;
@@ -330,9 +385,10 @@ impl DockerAgent {
                 t.why = why;
             }
             Decision::Invalid(err) => {
-                if t.said != err {
+                if t.invalid != err {
                     error!("container {label} cannot be registered: {err}");
                 }
+                t.invalid = err.clone();
                 t.said = err.clone();
                 t.want = None;
                 t.why = format!("cannot be registered: {err}");
@@ -406,9 +462,14 @@ impl DockerAgent {
         }
     }
 
+    /// Makes every registration that should be in etcd be written again. A registration
+    /// that is to be removed stays as written, so that its removal is still done.
     fn forget_written(&mut self) {
         for t in self.containers.values_mut() {
-            t.written = None;
+            if t.want.is_some() && t.written.is_some() {
+                t.written = None;
+                t.refresh = true;
+            }
         }
         self.dirty = true;
     }
@@ -461,8 +522,11 @@ impl DockerAgent {
         match self.etcd.register(lease.id, &reg.shared, &reg.leased) {
             Ok(()) => {
                 self.etcd_back();
+                let t = self.containers.get_mut(id).expect("tracked");
+                let verb =
+                    if std::mem::take(&mut t.refresh) { "re-registered" } else { "registered" };
                 info!(
-                    "registered container {label}: {} (lease {:x}, TTL {}s){}: {why}",
+                    "{verb} container {label}: {} (lease {:x}, TTL {}s){}: {why}",
                     pairs(&reg.leased),
                     lease.id,
                     lease.ttl,
@@ -475,6 +539,7 @@ impl DockerAgent {
                 let t = self.containers.get_mut(id).expect("tracked");
                 t.written = Some(reg);
                 t.said.clear();
+                t.invalid.clear();
                 Ok(true)
             }
             Err(EtcdError::LeaseNotFound { .. }) => {
@@ -496,9 +561,9 @@ impl DockerAgent {
     /// or went away while it was not running (they would otherwise live until their old lease
     /// expired).
     fn remove_stale(&mut self) -> Result<(), i32> {
-        let upstream = join(&self.rules.prefix, "upstream/");
-        let snapshot = match self.etcd.read(std::slice::from_ref(&upstream)) {
-            Ok(s) => s,
+        let upstream = join(&self.rules.prefix, "upstream");
+        let keys = match self.etcd.keys_below(&upstream) {
+            Ok(keys) => keys,
             Err(e @ EtcdError::PermissionDenied { .. }) => {
                 warning!("cannot look for registrations left by an earlier run: {e}; they expire with their lease");
                 self.stale_check = false;
@@ -514,12 +579,12 @@ impl DockerAgent {
             .flat_map(|t| t.want.iter().chain(&t.written))
             .flat_map(|r| r.leased.iter().map(|(k, _)| k))
             .collect();
-        let stale: Vec<String> = snapshot
-            .kvs
-            .keys()
+        let below = format!("{upstream}/");
+        let stale: Vec<String> = keys
+            .iter()
             .filter(|k| {
-                let rest = &k[upstream.len()..];
                 // <service>/<instance>, nothing deeper.
+                let rest = k.strip_prefix(&below).unwrap_or_default();
                 matches!(rest.split_once('/'), Some((_, inst)) if !inst.contains('/') && is_our_instance(&self.rules, inst))
             })
             .filter(|k| !wanted.contains(k))
@@ -605,4 +670,57 @@ fn describe(name: &str, id: &str) -> String {
 
 fn pairs(kvs: &[(String, String)]) -> String {
     kvs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use container::AddressFrom;
+
+    /// An agent whose etcd is never reached (connecting is lazy): for the bookkeeping alone.
+    fn offline_agent() -> DockerAgent {
+        let etcd =
+            Etcd::connect(confd_etcd::EtcdConfig::new(vec!["http://127.0.0.1:1".into()])).unwrap();
+        let rules = Rules {
+            prefix: "/dc".into(),
+            label_prefix: "confd".into(),
+            node_name: "n1".into(),
+            address: AddressFrom::Container { network: None },
+        };
+        DockerAgent::new(etcd, rules, 10)
+    }
+
+    fn reg(key: &str) -> Registration {
+        Registration { shared: Vec::new(), leased: vec![(key.into(), "10.0.0.1:80".into())] }
+    }
+
+    #[test]
+    fn after_an_outage_registrations_are_rewritten_and_pending_removals_stay_pending() {
+        let mut agent = offline_agent();
+        let up = Tracked {
+            want: Some(reg("/dc/upstream/web/a")),
+            written: Some(reg("/dc/upstream/web/a")),
+            ..Tracked::default()
+        };
+        let leaving =
+            Tracked { want: None, written: Some(reg("/dc/upstream/web/b")), ..Tracked::default() };
+        agent.containers.insert("a".into(), up);
+        agent.containers.insert("b".into(), leaving);
+        agent.forget_written();
+        let (a, b) = (&agent.containers["a"], &agent.containers["b"]);
+        assert!(a.written.is_none() && a.refresh, "to be written again");
+        assert_eq!(b.written, Some(reg("/dc/upstream/web/b")), "its removal must still be done");
+        assert!(agent.dirty);
+    }
+
+    #[test]
+    fn unlabelled_containers_are_not_tracked_but_a_tracked_one_losing_its_labels_goes() {
+        let mut agent = offline_agent();
+        let seen = |id: &str, decision| Seen { id: id.into(), name: "x".into(), decision };
+        agent.on_seen(seen("other", Decision::Ignore));
+        assert!(agent.containers.is_empty());
+        agent.on_seen(seen("a", Decision::Up(reg("/dc/upstream/web/a"), "healthy".into())));
+        agent.on_seen(seen("a", Decision::Ignore));
+        assert_eq!(agent.containers["a"].want, None);
+    }
 }

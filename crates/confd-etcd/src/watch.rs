@@ -347,7 +347,10 @@ impl Supervisor {
                 (Some(h), Some(at)) => (true, h.due().max(at + CATCH_UP)),
                 _ => (false, Instant::now()),
             };
+            // Biased: a response already received is handled before a timer that expired
+            // meanwhile, so that what is held is not released ahead of its rest.
             tokio::select! {
+                biased;
                 msg = responses.message() => {
                     last_message = Instant::now();
                     progress_sent = None;
@@ -359,6 +362,12 @@ impl Supervisor {
                     match self.handle(resp, &mut s).await {
                         Step::Continue => {}
                         Step::End(end) => return end,
+                    }
+                    // Responses that never stop coming would never let the timer run.
+                    if self.held.as_ref().is_some_and(|h| h.first.elapsed() >= 2 * HOLD_MAX)
+                        && self.release().is_err()
+                    {
+                        return End::Stop;
                     }
 
                     // The next create, once the previous one is answered.

@@ -14,7 +14,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -86,12 +86,14 @@ impl Drop for Proc {
     }
 }
 
-/// A backend: answers every request with its name, `/health` with "ok" while healthy.
-/// Dropping it (or `stop`) closes its listener: connections are refused from then on.
+/// A backend: answers every request with its name, `/health` with "ok".
+/// `stop` (or dropping it) closes its listener and shuts its open connections down, as a
+/// process that dies: connections are refused from then on, and nginx's kept-alive ones end.
 struct Backend {
     name: String,
     port: u16,
     stop: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl Backend {
@@ -99,18 +101,22 @@ impl Backend {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
-        let (flag, me) = (stop.clone(), name.to_string());
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (flag, me, conns) = (stop.clone(), name.to_string(), open.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     return; // drops the listener
                 }
                 let Ok(mut conn) = conn else { continue };
+                if let Ok(c) = conn.try_clone() {
+                    conns.lock().unwrap().push(c);
+                }
                 let me = me.clone();
                 thread::spawn(move || serve(&mut conn, &me));
             }
         });
-        Backend { name: name.into(), port, stop }
+        Backend { name: name.into(), port, stop, open }
     }
 
     fn addr(&self) -> String {
@@ -120,6 +126,9 @@ impl Backend {
     fn stop(&self) {
         if !self.stop.swap(true, Ordering::SeqCst) {
             let _ = TcpStream::connect(("127.0.0.1", self.port));
+            for c in self.open.lock().unwrap().drain(..) {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            }
         }
     }
 }
@@ -229,10 +238,11 @@ impl Drop for Traffic {
 /// One data centre's front: nginx with its own prefix, and its confd.
 struct Front {
     port: u16,
-    prefix: NginxPrefix,
     reloads: PathBuf,
+    // Dropped in this order: confd and nginx stop before their directories go.
     confd: Proc,
     _nginx: Nginx,
+    prefix: NginxPrefix,
     _confdir: tempfile::TempDir,
 }
 
@@ -288,7 +298,7 @@ impl Front {
         prefix.test(Path::new("conf/nginx.conf")).expect("nginx -t of the first config");
         let nginx = prefix.start(port);
         let confd = Proc::spawn(&format!("confd-{dc}"), &mut confd(&["-watch"]), logs);
-        Front { port, prefix, reloads, confd, _nginx: nginx, _confdir: confdir }
+        Front { port, reloads, confd, _nginx: nginx, prefix, _confdir: confdir }
     }
 
     fn config(&self) -> String {
@@ -331,7 +341,7 @@ fn agent(
     cmd.args(["--prefix", &format!("/service_sgin_{dc}"), "--service", service])
         .args(["--addr", &backend.addr(), "--instance", &backend.name])
         .args(["--check", &format!("http://{}/health", backend.addr())])
-        .args(["--interval", "200ms", "--rise", "1", "--fall", "1", "--ttl", "3"])
+        .args(["--interval", "200ms", "--rise", "1", "--fall", "1", "--ttl", "5"])
         .args(["--username", &format!("registrar-{dc}")])
         .arg("--password-file")
         .arg(secrets.join(format!("registrar-{dc}.password")));

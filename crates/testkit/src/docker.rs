@@ -27,8 +27,10 @@ pub const TEST_IMAGE: &str = "confd-rs-test/busybox:1";
 
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// `Ok` when an engine answers; `Err` says why not (no client, no daemon, no permission).
+/// `Ok` when an engine answers, both on [`DOCKER_SOCKET`] (what the agent and [`SocketProxy`]
+/// use) and to the `docker` command (what the tests use); `Err` says why not.
 pub fn engine() -> Result<(), String> {
+    UnixStream::connect(DOCKER_SOCKET).map_err(|e| format!("{DOCKER_SOCKET}: {e}"))?;
     let out = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .output()
@@ -60,6 +62,7 @@ pub fn docker(args: &[&str]) -> String {
 pub fn test_image() -> &'static str {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
+        sweep();
         let busybox = Path::new("/bin/busybox");
         let elf = std::fs::read(busybox)
             .map_err(|e| format!("{}: {e} (apt-get install busybox-static)", busybox.display()))?;
@@ -105,6 +108,28 @@ pub fn test_image() -> &'static str {
     }
 }
 
+/// Removes the containers of test processes that no longer run (killed before their guards
+/// could remove them): every container carries the label `confd-rs-test.pid`.
+fn sweep() {
+    let out = run_bounded(
+        Command::new("docker").args([
+            "ps",
+            "-aq",
+            "--filter",
+            "label=confd-rs-test.pid",
+            "--format",
+            "{{.ID}} {{.Label \"confd-rs-test.pid\"}}",
+        ]),
+        LIMIT,
+    );
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some((id, pid)) = line.split_once(' ') else { continue };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = run_bounded(Command::new("docker").args(["rm", "-f", "-v", id]), LIMIT);
+        }
+    }
+}
+
 /// A container of the test; removed (`docker rm -f`, with its volumes) when dropped.
 pub struct Container {
     pub id: String,
@@ -117,7 +142,8 @@ impl Container {
         static N: AtomicUsize = AtomicUsize::new(0);
         let name =
             format!("confd-rs-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let mut all = vec!["run", "-d", "--name", &name];
+        let owner = format!("confd-rs-test.pid={}", std::process::id());
+        let mut all = vec!["run", "-d", "--name", &name, "-l", &owner];
         all.extend_from_slice(args);
         let id = docker(&all);
         Container { id, name }

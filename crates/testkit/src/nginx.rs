@@ -75,11 +75,16 @@ impl NginxPrefix {
             .spawn()
             .unwrap_or_else(|e| panic!("testkit: cannot start {NGINX}: {e}{}", install_hint(&e)));
         let mut nginx = Nginx { child, error_log: self.dir.path().join("logs/error.log") };
+        // The port may answer because another process took it: nginx then logs a failed
+        // bind (and retries for a while before it gives up).
+        let bind_failed = |n: &Nginx| n.error_log_tail(50).contains("bind()");
         let up = wait_until(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() || !nginx.running()
+            bind_failed(&nginx)
+                || !nginx.running()
+                || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         assert!(
-            up && nginx.running(),
+            up && nginx.running() && !bind_failed(&nginx),
             "testkit: nginx did not come up on 127.0.0.1:{port}:\n{}",
             nginx.error_log_tail(20)
         );

@@ -44,17 +44,27 @@ const HOLD_MAX: Duration = Duration::from_millis(100);
 /// … and not before the watchers of a new stream have been caught up by etcd.
 const CATCH_UP: Duration = Duration::from_millis(300);
 
-/// Changes held back, and when the first and the last of them came.
+/// A change and the revision it was made at.
+type Change = (i64, String, Option<String>);
+
+/// Changes held back, in the order received; when the oldest of them came (or, after a
+/// partial release, when that was) and when the last came.
 struct Held {
-    update: Update,
+    changes: Vec<Change>,
     first: Instant,
     last: Instant,
 }
 
 impl Held {
-    fn due(&self) -> Instant {
-        (self.last + HOLD_QUIET).min(self.first + HOLD_MAX)
+    fn newest(&self) -> i64 {
+        self.changes.iter().map(|c| c.0).max().unwrap_or(0)
     }
+}
+
+/// The update of `changes`, at the newest of their revisions.
+fn update_of(changes: Vec<Change>) -> Update {
+    let revision = changes.iter().map(|c| c.0).max().unwrap_or(0);
+    Update::Changes { revision, changes: changes.into_iter().map(|(_, k, v)| (k, v)).collect() }
 }
 
 pub(crate) struct Supervisor {
@@ -343,9 +353,14 @@ impl Supervisor {
             if s.all_created.is_none() && s.awaiting.is_none() && s.to_create.is_empty() {
                 s.all_created = Some(Instant::now());
             }
-            let (held, held_due) = match (&self.held, s.all_created) {
-                (Some(h), Some(at)) => (true, h.due().max(at + CATCH_UP)),
-                _ => (false, Instant::now()),
+            // Quiet: deliver everything; held too long: deliver the revisions that are complete.
+            let (held, held_due, all) = match (&self.held, s.all_created) {
+                (Some(h), Some(at)) => {
+                    let quiet = (h.last + HOLD_QUIET).max(at + CATCH_UP);
+                    let long = (h.first + HOLD_MAX).max(at + CATCH_UP);
+                    (true, quiet.min(long), quiet <= long)
+                }
+                _ => (false, Instant::now(), false),
             };
             // Biased: a response already received is handled before a timer that expired
             // meanwhile, so that what is held is not released ahead of its rest.
@@ -363,9 +378,9 @@ impl Supervisor {
                         Step::Continue => {}
                         Step::End(end) => return end,
                     }
-                    // Responses that never stop coming would never let the timer run.
+                    // Responses that never stop coming would never let the timers run.
                     if self.held.as_ref().is_some_and(|h| h.first.elapsed() >= 2 * HOLD_MAX)
-                        && self.release().is_err()
+                        && self.release_complete().is_err()
                     {
                         return End::Stop;
                     }
@@ -403,7 +418,8 @@ impl Supervisor {
                     }
                 }
                 _ = tokio::time::sleep_until(held_due.into()), if held => {
-                    if self.release().is_err() {
+                    let released = if all { self.release() } else { self.release_complete() };
+                    if released.is_err() {
                         return End::Stop;
                     }
                 }
@@ -516,7 +532,7 @@ impl Supervisor {
                 EventType::Put => Some(String::from_utf8_lossy(kv.value()).into_owned()),
                 EventType::Delete => None,
             };
-            changes.push((key.into_owned(), value));
+            changes.push((rev, key.into_owned(), value));
         }
         if last > 0 {
             self.next[idx] = last + 1;
@@ -526,11 +542,11 @@ impl Supervisor {
             return Step::Continue;
         }
         if self.prefixes.len() == 1 {
-            if self.send(WatchEvent::Update(Update::Changes { revision: last, changes })).is_err() {
+            if self.send(WatchEvent::Update(update_of(changes))).is_err() {
                 return Step::End(End::Stop);
             }
         } else {
-            self.hold(last, changes);
+            self.hold(changes);
         }
         Step::Continue
     }
@@ -539,31 +555,44 @@ impl Supervisor {
     /// have for the same revisions, so that a transaction spanning several prefixes is
     /// delivered as one update. etcd sends each watcher of a stream its own response, but it
     /// queues the responses of one revision for all of them at once, so they arrive back to
-    /// back: what is held is delivered when no response has followed for [`HOLD_QUIET`], or
-    /// after [`HOLD_MAX`] in a steady stream, and not before every watcher of the stream is
-    /// created and caught up ([`CATCH_UP`]). (A progress request cannot mark the end: etcd 3.4 before 3.4.25 may answer it
-    /// ahead of watch responses already queued.)
-    fn hold(&mut self, revision: i64, changes: Vec<(String, Option<String>)>) {
+    /// back, and all of a revision before any of the next: what is held is delivered when no
+    /// response has followed for [`HOLD_QUIET`]; in a steady stream, every [`HOLD_MAX`], the
+    /// revisions older than the newest received (which are complete) are; and nothing before
+    /// every watcher of the stream is created and caught up ([`CATCH_UP`]). (A progress
+    /// request cannot mark the end: etcd 3.4 before 3.4.25 may answer it ahead of watch
+    /// responses already queued.)
+    fn hold(&mut self, changes: Vec<Change>) {
         let now = Instant::now();
         match &mut self.held {
-            Some(Held { update: Update::Changes { revision: r, changes: held }, last, .. }) => {
-                *r = (*r).max(revision);
-                held.extend(changes);
-                *last = now;
+            Some(held) => {
+                held.changes.extend(changes);
+                held.last = now;
             }
-            _ => {
-                let update = Update::Changes { revision, changes };
-                self.held = Some(Held { update, first: now, last: now });
-            }
+            None => self.held = Some(Held { changes, first: now, last: now }),
         }
     }
 
-    /// Delivers what is held.
+    /// Delivers everything held.
     fn release(&mut self) -> Result<(), ()> {
         match self.held.take() {
-            Some(held) => self.send(WatchEvent::Update(held.update)),
+            Some(held) => self.send(WatchEvent::Update(update_of(held.changes))),
             None => Ok(()),
         }
+    }
+
+    /// Delivers the held changes older than the newest revision received, which are complete;
+    /// the newest stay held, and the clock of [`HOLD_MAX`] starts again for them.
+    fn release_complete(&mut self) -> Result<(), ()> {
+        let Some(held) = &mut self.held else { return Ok(()) };
+        let newest = held.newest();
+        let (done, rest): (Vec<Change>, Vec<Change>) =
+            held.changes.drain(..).partition(|c| c.0 < newest);
+        held.changes = rest;
+        held.first = Instant::now();
+        if done.is_empty() {
+            return Ok(());
+        }
+        self.send(WatchEvent::Update(update_of(done)))
     }
 
     /// A failure of the stream; an expired token is refreshed first.

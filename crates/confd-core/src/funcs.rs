@@ -34,6 +34,7 @@ use confd_kv::{gopath, KvPair, Store};
 use gotmpl::{FuncError, Function, Signature, Struct, StructType, Type, Value};
 
 pub mod json;
+pub mod safe;
 pub mod text;
 pub mod time;
 
@@ -200,16 +201,51 @@ fn def(
     funcs.push((name.to_string(), Function::new(sig, f)));
 }
 
-/// confd's complete function map (master): memkv's seven plus the 32 helpers.
+/// confd's complete function map (master): memkv's seven plus the 32 helpers, and ours that
+/// check values for the context they are rendered in ([`safe`]); what those leave out is
+/// dropped silently. Renders whose rejections are to be reported use [`confd_funcs_with`].
 pub fn confd_funcs(store: Arc<Store>, host: Arc<dyn Host>) -> Vec<(String, Function)> {
-    let mut f = Funcs::with_capacity(40);
+    confd_funcs_with(store, host, safe::Rejections::new())
+}
+
+/// [`confd_funcs`], recording the entries the checking functions leave out in `rejections`.
+pub fn confd_funcs_with(
+    store: Arc<Store>,
+    host: Arc<dyn Host>,
+    rejections: safe::Rejections,
+) -> Vec<(String, Function)> {
+    let mut f = Funcs::with_capacity(44);
     memkv_funcs(&mut f, store);
     path_and_string_funcs(&mut f);
     data_funcs(&mut f);
-    host_funcs(&mut f, host);
+    host_funcs(&mut f, host.clone());
     list_funcs(&mut f);
     math_funcs(&mut f);
+    safe_funcs(&mut f, rejections, host);
     f
+}
+
+/// `addr`, `serverNames`, `token` and `globEscape` (see [`safe`]).
+fn safe_funcs(f: &mut Funcs, rejections: safe::Rejections, host: Arc<dyn Host>) {
+    let checker = safe::Checker::new(rejections, host);
+    let contexts = [safe::Context::Address, safe::Context::ServerNames, safe::Context::Token];
+    for context in contexts {
+        let checker = checker.clone();
+        let sig = Signature::new(vec![Type::Any], Type::Any).fallible();
+        def(f, context.function(), sig, move |a| {
+            let arg = a.first().unwrap_or(&Value::Nil);
+            let input = safe::input(arg).ok_or_else(|| {
+                err(format!(
+                    "want a string, a memkv.KVPair or a list of them, got {}",
+                    arg.type_name()
+                ))
+            })?;
+            Ok(checker.apply(context, input))
+        });
+    }
+    def(f, "globEscape", Signature::new(vec![Type::String], Type::String), |a| {
+        Ok(Value::from(safe::glob_escape(arg_str(a, 0))))
+    });
 }
 
 fn memkv_funcs(f: &mut Funcs, store: Arc<Store>) {

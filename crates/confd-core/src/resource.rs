@@ -87,6 +87,21 @@ impl TemplateResource {
         let trimmed = full_key.strip_prefix(&self.prefix).unwrap_or(full_key);
         confd_kv::gopath::join(&["/", trimmed])
     }
+
+    /// [`relative_key`](Self::relative_key) for a key that is already in clean form below the
+    /// prefix; `None` for one that cleaning would move (`..`, `.`, `//` or a trailing `/` in it).
+    ///
+    /// confd cleans every key, so `/upstream/web/../other/x` would render as a key of service
+    /// `other`: whoever may write below `upstream/web/` could reach outside it. Such keys are
+    /// left out instead (a deliberate difference from confd, see COMPATIBILITY.md).
+    pub fn clean_relative_key(&self, full_key: &str) -> Option<String> {
+        let trimmed = full_key.strip_prefix(&self.prefix).unwrap_or(full_key);
+        let relative = confd_kv::gopath::join(&["/", trimmed]);
+        let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
+        let clean = confd_kv::gopath::clean(full_key) == full_key
+            && relative.strip_prefix('/') == Some(as_stored);
+        clean.then_some(relative)
+    }
 }
 
 /// What a resource needs from the global configuration.

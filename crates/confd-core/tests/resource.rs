@@ -253,6 +253,24 @@ fn global_prefix_override_warns() {
 }
 
 #[test]
+fn clean_relative_keys_leave_out_what_cleaning_would_move() {
+    let (r, _) = load(&with("prefix = \"/dc\""));
+    assert_eq!(r.clean_relative_key("/dc/upstream/web/i1").as_deref(), Some("/upstream/web/i1"));
+    assert_eq!(r.clean_relative_key("/dc").as_deref(), Some("/"));
+    for irregular in [
+        "/dc/upstream/web/../other/evil",
+        "/dc/upstream/web/../../subdomain/other",
+        "/dc/upstream/web/./i1",
+        "/dc/upstream//web/i1",
+        "/dc/upstream/web/i1/",
+        "/dc/",
+        "/dc/upstream/..",
+    ] {
+        assert_eq!(r.clean_relative_key(irregular), None, "{irregular}");
+    }
+}
+
+#[test]
 fn relative_keys() {
     let mk = |prefix: &str| {
         let (r, _) = load(&with(&format!("prefix = {prefix:?}")));

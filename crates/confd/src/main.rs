@@ -133,6 +133,7 @@ fn start(config: &RawConfig) -> ExitCode {
         },
         host: Arc::new(SystemHost::new()),
         cancel: confd_apply::Cancel::new(),
+        notices: Default::default(),
     };
     let source =
         Source { confdir: Path::new(&config.confdir).to_path_buf(), prefix: config.prefix.clone() };

@@ -1,12 +1,14 @@
 //! One pass over the template resources: fetch → render → stage → check → swap, then the
 //! reload commands of the resources that changed, each distinct command once.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
-use confd_core::funcs::{confd_funcs, Host};
+use confd_core::funcs::safe::Rejections;
+use confd_core::funcs::{confd_funcs_with, Host};
 use confd_core::resource::TemplateResource;
 use confd_kv::Store;
 
@@ -19,6 +21,8 @@ pub struct Settings {
     pub host: Arc<dyn Host>,
     /// Set by SIGTERM/SIGINT: the pass stops, a running command is killed.
     pub cancel: Cancel,
+    /// What renders left out, so each is warned about once.
+    pub notices: Notices,
 }
 
 /// Why a resource failed; the text names the resource file and what went wrong.
@@ -123,7 +127,7 @@ fn process(
     values: &dyn Values,
     settings: &Settings,
 ) -> Result<bool, String> {
-    let contents = render(res, values, settings.host.clone())?;
+    let contents = render(res, values, settings)?;
     let request = Request {
         dest: &res.dest,
         contents: contents.as_bytes(),
@@ -172,16 +176,27 @@ fn process(
 }
 
 /// Fetches the resource's keys and renders its template; errors name the template file and
-/// (through the engine) its line, column and the failing call.
+/// (through the engine) its line, column and the failing call. Keys that are not in clean
+/// form and entries the checking functions reject are left out and reported once.
 fn render(
     res: &TemplateResource,
     values: &dyn Values,
-    host: Arc<dyn Host>,
+    settings: &Settings,
 ) -> Result<String, String> {
     log::debug!("Retrieving keys from store");
     log::debug!("Key prefix set to {}", res.prefix);
     let values = values.values(&res.prefixed_keys())?;
-    let store: Store = values.iter().map(|(k, v)| (res.relative_key(k), v.as_str())).collect();
+    let mut notices = Vec::new();
+    let mut store = Store::new();
+    for (key, value) in &values {
+        match res.clean_relative_key(key) {
+            Some(relative) => store.insert(relative, value.as_str()),
+            None => notices.push(format!(
+                "key {} left out: it is not in clean form (\"..\", \".\", \"//\" or a trailing \"/\")",
+                gotmpl::gofmt::quote(key)
+            )),
+        }
+    }
     let text = match std::fs::read_to_string(&res.src) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -191,11 +206,38 @@ fn render(
     };
     log::debug!("Compiling source template {}", res.src.display());
     let name = base_name(&res.src);
+    let rejections = Rejections::new();
+    let funcs = confd_funcs_with(Arc::new(store), settings.host.clone(), rejections.clone());
     let tmpl = gotmpl::Template::new(&name)
-        .funcs(confd_funcs(Arc::new(store), host))
+        .funcs(funcs)
         .parse(&text)
         .map_err(|e| format!("Unable to process template {}, {e}", res.src.display()))?;
-    tmpl.execute(&gotmpl::Value::Missing).map_err(|e| e.to_string())
+    let rendered = tmpl.execute(&gotmpl::Value::Missing).map_err(|e| e.to_string());
+    notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
+    settings.notices.report(&res.path, notices);
+    rendered
+}
+
+/// Warnings about what a render left out, each logged once while it persists: a bad entry
+/// is named when it appears (again), not on every render in watch mode.
+#[derive(Default)]
+pub struct Notices(Mutex<HashMap<PathBuf, HashSet<String>>>);
+
+impl Notices {
+    fn report(&self, resource: &Path, current: Vec<String>) {
+        let mut seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let previous = seen.remove(resource).unwrap_or_default();
+        let mut now = HashSet::with_capacity(current.len());
+        for notice in current {
+            if !previous.contains(&notice) && !now.contains(&notice) {
+                log::warning!("{}: {notice}", resource.display());
+            }
+            now.insert(notice);
+        }
+        if !now.is_empty() {
+            seen.insert(resource.to_path_buf(), now);
+        }
+    }
 }
 
 fn base_name(p: &Path) -> String {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use command::{run_command, Cancel, CommandError, CommandOutput};
+pub use stage::{remove_stale_stage_files, StaleStageFile};
 
 /// What to write and how.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::{ApplyError, Difference, Request};
 
@@ -102,6 +103,50 @@ fn write_in_place(dest: &Path, contents: &[u8], attrs: &Attributes) -> std::io::
     Ok(())
 }
 
+/// Removes the stage files a confd that died (killed before it could clean up) left beside
+/// `dest`: regular files named `.<dest name><digits>`, owned by this user, last modified
+/// before `started`. Stage files of a running confd are newer than its start, so a confd
+/// calls this with its own start time without touching its own. Returns what was removed
+/// and what could not be.
+pub fn remove_stale_stage_files(dest: &Path, started: SystemTime) -> Vec<StaleStageFile> {
+    let Some(base) = dest.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(dest_dir(dest)) else {
+        return Vec::new();
+    };
+    let uid = rustix::process::geteuid().as_raw();
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !is_stage_name(&name.to_string_lossy(), &base) {
+            continue;
+        }
+        let Ok(meta) = entry.path().symlink_metadata() else { continue };
+        let stale = meta.modified().is_ok_and(|m| m < started);
+        if meta.file_type().is_file() && meta.uid() == uid && stale {
+            let path = entry.path();
+            let removed = fs::remove_file(&path);
+            found.push(StaleStageFile { path, removed });
+        }
+    }
+    found
+}
+
+/// A stage file of an earlier run, and whether removing it worked.
+#[derive(Debug)]
+pub struct StaleStageFile {
+    pub path: PathBuf,
+    pub removed: std::io::Result<()>,
+}
+
+/// Whether `name` is what [`open_unique`] names a stage file for dest `base`.
+fn is_stage_name(name: &str, base: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(base))
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn open_unique(dir: &Path, base: &str) -> std::io::Result<(PathBuf, File)> {
     let mut seed = random_seed();
     for _ in 0..100 {
@@ -166,4 +211,19 @@ pub(crate) fn unified_diff(dest: &Path, contents: &[u8]) -> String {
         .unified_diff()
         .header(&name, &format!("{name} (new)"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names() {
+        assert!(is_stage_name(".nginx.conf123", "nginx.conf"));
+        assert!(!is_stage_name(".nginx.conf", "nginx.conf"));
+        assert!(!is_stage_name(".nginx.conf12a", "nginx.conf"));
+        assert!(!is_stage_name("nginx.conf123", "nginx.conf"));
+        assert!(!is_stage_name(".nginx.conf.bak", "nginx.conf"));
+        assert!(!is_stage_name(".other123", "nginx.conf"));
+    }
 }

@@ -115,6 +115,7 @@ fn set_up_logging(config: &RawConfig) -> Result<(), String> {
 }
 
 fn start(config: &RawConfig) -> ExitCode {
+    let started = std::time::SystemTime::now();
     log::info!("Starting confd");
     let backend = match Backend::from_config(config) {
         Ok(b) => b,
@@ -135,8 +136,11 @@ fn start(config: &RawConfig) -> ExitCode {
         cancel: confd_apply::Cancel::new(),
         notices: Default::default(),
     };
-    let source =
-        Source { confdir: Path::new(&config.confdir).to_path_buf(), prefix: config.prefix.clone() };
+    let source = Source {
+        confdir: Path::new(&config.confdir).to_path_buf(),
+        prefix: config.prefix.clone(),
+        stale_stage_files_before: (!config.keep_stage_file).then_some(started),
+    };
     if config.onetime {
         return run::onetime(&source, &backend, &settings);
     }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use confd_core::resource::{TemplateResource, WaitSpec};
 
@@ -19,13 +19,37 @@ use crate::watch;
 pub struct Source {
     pub confdir: PathBuf,
     pub prefix: String,
+    /// When this process started: stage files older than this are leftovers of a confd that
+    /// was killed, removed whenever the resources are loaded. `None` with `-keep-stage-file`.
+    pub stale_stage_files_before: Option<SystemTime>,
 }
 
 impl Source {
+    /// Loads the resources and removes the stage files earlier runs left beside their dests.
     pub(crate) fn load(&self) -> Result<Vec<TemplateResource>, String> {
-        match resources::load(&self.confdir, &self.prefix)? {
-            Loaded::Resources(r) => Ok(r),
-            Loaded::Nothing => Ok(Vec::new()),
+        let resources = match resources::load(&self.confdir, &self.prefix)? {
+            Loaded::Resources(r) => r,
+            Loaded::Nothing => Vec::new(),
+        };
+        if let Some(started) = self.stale_stage_files_before {
+            for res in &resources {
+                remove_stale_stage_files(res, started);
+            }
+        }
+        Ok(resources)
+    }
+}
+
+fn remove_stale_stage_files(res: &TemplateResource, started: SystemTime) {
+    for stale in confd_apply::remove_stale_stage_files(&res.dest, started) {
+        match stale.removed {
+            Ok(()) => {
+                log::info!("Removed {}, a stage file an earlier run left", stale.path.display())
+            }
+            Err(e) => log::warning!(
+                "cannot remove {}, a stage file an earlier run left: {e}",
+                stale.path.display()
+            ),
         }
     }
 }

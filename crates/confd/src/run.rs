@@ -142,9 +142,14 @@ pub fn interval(
             Err(e) => return fatal(&e),
         };
         pass(&resources, backend, settings);
-        let deadline = Instant::now() + every;
+        // An interval too long for the clock to express means: never again by itself.
+        let deadline = Instant::now().checked_add(every);
         loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let event = match deadline {
+                Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match event {
                 Ok(Event::Stop(sig)) => return stopped(sig),
                 Ok(Event::Reload) | Err(RecvTimeoutError::Timeout) => break,
                 Ok(Event::Changed | Event::Etcd(..)) => {}
@@ -218,7 +223,9 @@ fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
     }
     let first = Instant::now();
     loop {
-        let until_max = (first + wait.max).saturating_duration_since(Instant::now());
+        let until_max = first
+            .checked_add(wait.max)
+            .map_or(Duration::MAX, |max| max.saturating_duration_since(Instant::now()));
         let timeout = wait.quiet.min(until_max);
         if timeout.is_zero() {
             return Batch::Changed;

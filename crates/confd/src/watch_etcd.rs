@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use confd_core::resource::{TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
@@ -204,7 +204,9 @@ fn next_batch(
                 Err(_) => return Batch::Closed,
             },
             Some(start) => {
-                let until_max = (start + wait.max).saturating_duration_since(Instant::now());
+                let until_max = start
+                    .checked_add(wait.max)
+                    .map_or(Duration::MAX, |max| max.saturating_duration_since(Instant::now()));
                 match recv_within(rx, wait.quiet.min(until_max)) {
                     Ok(ev) => ev,
                     Err(mpsc::RecvTimeoutError::Timeout) => return Batch::Dirty(dirty),

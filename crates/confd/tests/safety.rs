@@ -109,3 +109,84 @@ fn keep_stage_file_keeps_them_across_restarts_too() {
     assert!(!old.exists(), "the stale stage file is still there");
     run.assert_logged("INFO", &["Removed", ".value.conf4242", "a stage file an earlier run left"]);
 }
+
+/// Values at and beyond the edges of every type a flag can have.
+const EXTREME_VALUES: &[&str] = &[
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "",
+    "99999999999999999h",
+    "-5s",
+    "0.0000000001ns",
+    "1:2:3",
+    "\u{7f}\u{fffd}",
+];
+
+/// The flag names `confd -h` lists.
+fn confd_flags(sb: &Sandbox) -> Vec<String> {
+    let out = sb.run_confd(&["-h"]);
+    out.stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("  -"))
+        .map(|l| l.split(' ').next().unwrap_or(l).to_string())
+        .collect()
+}
+
+/// No value of any flag makes confd panic (exit 101, "panicked"): each is run in interval
+/// mode against the file backend (so durations are used at once), and a run still going
+/// after a moment is stopped.
+#[test]
+fn no_flag_value_panics() {
+    let sb = Sandbox::new();
+    sb.template("value.tmpl", "value={{ getv \"/app/value\" }}\n");
+    sb.resource(
+        "value.toml",
+        &format!(
+            "[template]\nsrc = \"value.tmpl\"\ndest = \"{}\"\nkeys = [\"/app\"]\n",
+            sb.p("out/value.conf")
+        ),
+    );
+    sb.write("data/app.yaml", "app:\n  value: \"v\"\n");
+    let flags = confd_flags(&sb);
+    assert!(flags.len() > 30, "flags found in -h: {flags:?}");
+    let (data, confdir) = (sb.p("data/app.yaml"), sb.p("confdir"));
+    let mut panics = Vec::new();
+    // Every flag in interval mode; -wait in watch mode, where it is used, with both halves.
+    let huge_waits: Vec<String> = EXTREME_VALUES
+        .iter()
+        .map(|v| format!("{v}:{v}"))
+        .chain(["1ms:99999999999999999h".into()])
+        .collect();
+    let mut cases: Vec<(String, Vec<String>)> = flags
+        .iter()
+        .map(|flag| (flag.clone(), EXTREME_VALUES.iter().map(|v| format!("-{flag}={v}")).collect()))
+        .collect();
+    let watch_waits = huge_waits.iter().map(|w| format!("-watch -wait={w}")).collect();
+    cases.push(("wait (watch)".into(), watch_waits));
+    for (flag, args) in &cases {
+        // One run per value, all at once, so the sweep stays quick.
+        let mut runs: Vec<_> = args
+            .iter()
+            .map(|arg| {
+                let mut cmd = sb.confd(&["-backend", "file", "-file", &data, "-confdir", &confdir]);
+                cmd.args(arg.split(' '));
+                (arg, sb.spawn(cmd))
+            })
+            .collect();
+        let window_ends = std::time::Instant::now() + Duration::from_millis(300);
+        for (value, daemon) in &mut runs {
+            let status =
+                daemon.wait_exit(window_ends.saturating_duration_since(std::time::Instant::now()));
+            let stderr = daemon.stderr();
+            if status.is_some_and(|s| s.code() == Some(101)) || stderr.contains("panicked") {
+                panics.push(format!("{flag}: {value:?}: {status:?}\n{stderr}"));
+            }
+        }
+    }
+    assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
+}

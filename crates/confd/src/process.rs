@@ -130,7 +130,7 @@ fn process(
     let contents = render(res, values, settings)?;
     let request = Request {
         dest: &res.dest,
-        contents: contents.as_bytes(),
+        contents: &contents,
         mode: res.mode,
         uid: res.uid,
         gid: res.gid,
@@ -182,7 +182,7 @@ fn render(
     res: &TemplateResource,
     values: &dyn Values,
     settings: &Settings,
-) -> Result<String, String> {
+) -> Result<Vec<u8>, String> {
     log::debug!("Retrieving keys from store");
     log::debug!("Key prefix set to {}", res.prefix);
     let values = values.values(&res.prefixed_keys())?;
@@ -197,7 +197,7 @@ fn render(
             )),
         }
     }
-    let text = match std::fs::read_to_string(&res.src) {
+    let text = match std::fs::read(&res.src) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(format!("Missing template: {}", res.src.display()))
@@ -210,9 +210,9 @@ fn render(
     let funcs = confd_funcs_with(Arc::new(store), settings.host.clone(), rejections.clone());
     let tmpl = gotmpl::Template::new(&name)
         .funcs(funcs)
-        .parse(&text)
+        .parse_bytes(&text)
         .map_err(|e| format!("Unable to process template {}, {e}", res.src.display()))?;
-    let rendered = tmpl.execute(&gotmpl::Value::Missing).map_err(|e| e.to_string());
+    let rendered = tmpl.execute_bytes(&gotmpl::Value::Missing).map_err(|e| e.to_string());
     notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
     settings.notices.report(&res.path, notices);
     rendered

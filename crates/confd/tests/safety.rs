@@ -190,3 +190,26 @@ fn no_flag_value_panics() {
     }
     assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
 }
+
+/// A template with Latin-1 bytes (not UTF-8) renders as confd renders it: the bytes are
+/// copied to dest unchanged, the comment is skipped.
+#[test]
+fn a_latin1_template_renders_its_bytes_unchanged() {
+    let sb = Sandbox::new();
+    sb.write(
+        "confdir/templates/latin1.tmpl",
+        b"{{/* G\xe9n\xe9r\xe9 */}}# caf\xe9\nvalue={{getv \"/app/value\"}}\n",
+    );
+    sb.resource(
+        "latin1.toml",
+        &format!(
+            "[template]\nsrc = \"latin1.tmpl\"\ndest = \"{}\"\nkeys = [\"/app\"]\n",
+            sb.p("out/latin1.conf")
+        ),
+    );
+    sb.write("data/app.yaml", "app:\n  value: \"v\"\n");
+    let (data, confdir) = (sb.p("data/app.yaml"), sb.p("confdir"));
+    sb.run_confd(&["-onetime", "-backend", "file", "-file", &data, "-confdir", &confdir])
+        .assert_code(0);
+    assert_eq!(fs::read(sb.path("out/latin1.conf")).unwrap(), b"# caf\xe9\nvalue=v\n");
+}

@@ -36,6 +36,7 @@ mod func;
 pub mod gofmt;
 mod lex;
 mod parse;
+mod raw_bytes;
 mod rval;
 mod strconv;
 mod value;
@@ -77,6 +78,8 @@ pub struct Template {
     funcs: FuncMap,
     trees: HashMap<Arc<str>, Arc<ast::Tree>>,
     limits: Limits,
+    /// Some text was parsed from bytes that are not UTF-8.
+    raw_bytes: bool,
 }
 
 impl Template {
@@ -87,6 +90,7 @@ impl Template {
             funcs: FuncMap::new(),
             trees: HashMap::new(),
             limits: Limits::default(),
+            raw_bytes: false,
         }
     }
 
@@ -112,8 +116,21 @@ impl Template {
     }
 
     /// Parses `text` as the body of this template (and its definitions).
-    pub fn parse(mut self, text: &str) -> Result<Template, Error> {
-        let scope = parse::FuncScope { user: &self.funcs };
+    pub fn parse(self, text: &str) -> Result<Template, Error> {
+        self.parse_text(text, false)
+    }
+
+    /// Parses template bytes as Go does, whether or not they are UTF-8: bytes that are not
+    /// UTF-8 pass through to the output of [`execute_bytes`](Template::execute_bytes) as they
+    /// are (see `raw_bytes.rs` for the one difference, `len` of a raw string literal).
+    pub fn parse_bytes(self, bytes: &[u8]) -> Result<Template, Error> {
+        let (text, raw) = raw_bytes::decode(bytes);
+        self.parse_text(&text, raw)
+    }
+
+    fn parse_text(mut self, text: &str, raw_bytes: bool) -> Result<Template, Error> {
+        self.raw_bytes |= raw_bytes;
+        let scope = parse::FuncScope { user: &self.funcs, raw_bytes: self.raw_bytes };
         let trees = parse::parse(&self.name, text, &scope)?;
         for (name, tree) in trees {
             let keep_old = tree.root.is_empty_tree() && self.trees.contains_key(&name);
@@ -140,6 +157,16 @@ impl Template {
         let mut out = String::new();
         self.execute_into(&mut out, data)?;
         Ok(out)
+    }
+
+    /// Executes the template and returns the output as bytes: what [`execute`] returns, with
+    /// the bytes of a template parsed by [`parse_bytes`] that are not UTF-8 put back.
+    ///
+    /// [`execute`]: Template::execute
+    /// [`parse_bytes`]: Template::parse_bytes
+    pub fn execute_bytes(&self, data: &Value) -> Result<Vec<u8>, Error> {
+        let out = self.execute(data)?;
+        Ok(if self.raw_bytes { raw_bytes::encode(out) } else { out.into_bytes() })
     }
 
     /// Executes into `out`; on error, `out` holds the partial output, as with Go.

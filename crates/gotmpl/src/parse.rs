@@ -15,6 +15,8 @@ use crate::strconv;
 /// Functions visible to the parser: user functions shadow builtins, as in Go.
 pub struct FuncScope<'f> {
     pub user: &'f HashMap<String, Function>,
+    /// The text came from bytes that are not UTF-8 ([`crate::raw_bytes`]).
+    pub raw_bytes: bool,
 }
 
 impl FuncScope<'_> {
@@ -220,13 +222,22 @@ impl<'f> Parser<'f> {
 
     /// `{{define "name"}} … {{end}}`; the `define` keyword has been read. Definitions start
     /// with a fresh variable scope.
+    /// A string literal's value, with Go's decoding of bytes that are not UTF-8.
+    fn unquote(&self, literal: &str) -> Result<String, &'static str> {
+        let value = strconv::unquote(literal)?;
+        if self.funcs.raw_bytes && literal.starts_with('"') {
+            return Ok(crate::raw_bytes::as_go_decodes(value));
+        }
+        Ok(value)
+    }
+
     fn parse_definition(&mut self) -> PResult<()> {
         const CONTEXT: &str = "define clause";
         let t = self.next_non_space();
         if t.typ != ItemType::String && t.typ != ItemType::RawString {
             return self.unexpected(&t, CONTEXT);
         }
-        let name = match strconv::unquote(&t.val) {
+        let name = match self.unquote(&t.val) {
             Ok(n) => n,
             Err(e) => return self.errorf(e),
         };
@@ -402,7 +413,7 @@ impl<'f> Parser<'f> {
 
     fn parse_template_name(&self, token: &Item, context: &str) -> PResult<String> {
         match token.typ {
-            ItemType::String | ItemType::RawString => match strconv::unquote(&token.val) {
+            ItemType::String | ItemType::RawString => match self.unquote(&token.val) {
                 Ok(s) => Ok(s),
                 Err(e) => self.errorf(e),
             },
@@ -585,7 +596,7 @@ impl<'f> Parser<'f> {
                 self.depth -= 1;
                 Operand::Pipe(Box::new(pipe?))
             }
-            ItemType::String | ItemType::RawString => match strconv::unquote(&token.val) {
+            ItemType::String | ItemType::RawString => match self.unquote(&token.val) {
                 Ok(s) => Operand::String {
                     pos: token.pos,
                     quoted: token.val.as_str().into(),

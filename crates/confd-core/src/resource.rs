@@ -23,8 +23,9 @@
 //!   reports a bad `mode` only when it processes the resource; we report it when loading.
 //! - `uid`/`gid`: `-1` means unset (confd's own sentinel); other values outside `0..=u32::MAX`
 //!   are errors (confd would silently fail the chown and reload on every pass).
-//! - Ours: `check_cmd_timeout` (default 30 s) and `reload_cmd_timeout` (default 60 s), in Go
-//!   duration syntax, `"0"` = no timeout; `wait = "quiet:max"` for watch mode ([`WaitSpec`]).
+//! - Ours: `check_cmd_timeout` (default 30 s), `reload_cmd_timeout` (default 60 s) and
+//!   `render_timeout` (default: the global `-render-timeout`), in Go duration syntax, `"0"` =
+//!   no timeout; `wait = "quiet:max"` for watch mode ([`WaitSpec`]).
 
 pub mod goparse;
 mod mode;
@@ -69,6 +70,9 @@ pub struct TemplateResource {
     pub check_cmd_timeout: Duration,
     /// Zero means no timeout.
     pub reload_cmd_timeout: Duration,
+    /// The time budget of one render of the template; `None` = the global
+    /// `-render-timeout`, zero = no limit.
+    pub render_timeout: Option<Duration>,
     /// Per-resource debounce window for watch mode; `None` = the global `-wait`.
     pub wait: Option<WaitSpec>,
 }

@@ -52,6 +52,7 @@ check_cmd = "/usr/sbin/nginx -t -c {{.src}}"
 reload_cmd = "/usr/sbin/service nginx reload"
 check_cmd_timeout = "5s"
 reload_cmd_timeout = "2m"
+render_timeout = "750ms"
 wait = "500ms:5s"
 "#,
     );
@@ -71,6 +72,7 @@ wait = "500ms:5s"
             reload_cmd: Some("/usr/sbin/service nginx reload".into()),
             check_cmd_timeout: Duration::from_secs(5),
             reload_cmd_timeout: Duration::from_secs(120),
+            render_timeout: Some(Duration::from_millis(750)),
             wait: Some(WaitSpec { quiet: Duration::from_millis(500), max: Duration::from_secs(5) }),
         }
     );
@@ -480,6 +482,7 @@ fn invalid_values() {
         ),
         ("check_cmd_timeout = \"30\"", "check_cmd_timeout: time: missing unit in duration \"30\""),
         ("reload_cmd_timeout = \"-1s\"", "reload_cmd_timeout: duration \"-1s\" is negative"),
+        ("render_timeout = \"-1s\"", "render_timeout: duration \"-1s\" is negative"),
         (
             "wait = \"500ms\"",
             "wait: invalid wait \"500ms\": want \"quiet:max\" (e.g. \"500ms:5s\") or \"0\"",

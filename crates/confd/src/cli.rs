@@ -167,6 +167,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("path", Str, path, "", Sets("path"),
         "Vault mount path of the authentication method (vault backend)"),
     flag!("prefix", Str, prefix, "", Sets("prefix"), "key prefix for every resource; replaces each resource's own prefix, as in confd"),
+    flag!(ours "render-timeout", Str, render_timeout, "5s", Sets("render_timeout"), Some(check_render_timeout),
+        "time budget of one template render (Go duration; 0 = none): a render that takes longer fails and dest stays as it was; a resource's render_timeout overrides it"),
     flag!("role-id", Str, role_id, "", Sets("role_id"),
         "Vault role-id for -auth-type app-role or kubernetes (vault backend)"),
     flag!("scheme", Str, scheme, "http", Sets("scheme"),
@@ -193,6 +195,10 @@ pub static FLAGS: &[FlagDef] = &[
 
 fn check_wait(value: &str) -> Result<(), String> {
     WaitSpec::parse(value).map(|_| ())
+}
+
+fn check_render_timeout(value: &str) -> Result<(), String> {
+    confd_core::resource::parse_timeout(value).map(|_| ())
 }
 
 fn check_log_format(value: &str) -> Result<(), String> {

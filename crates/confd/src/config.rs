@@ -86,6 +86,8 @@ pub struct RawConfig {
     pub password_file: String,
     /// `-wait`: `quiet:max` or `0`.
     pub wait: String,
+    /// `-render-timeout`: a Go duration, `0` = no limit.
+    pub render_timeout: String,
 }
 
 /// The backends confd knows (`backends.New`).
@@ -251,6 +253,7 @@ pub fn load(
     LogLevel::parse(&config.log_level)?;
     config.log_format()?;
     config.wait_spec()?;
+    config.render_timeout()?;
     resolve_password_env(&mut config, env)?;
     if config.client_insecure {
         warnings.push(Warning::general(
@@ -355,6 +358,17 @@ impl RawConfig {
             setting: "-wait",
             value: self.wait.clone(),
             message,
+        })
+    }
+
+    /// The global time budget of one render (`-render-timeout`); zero = no limit.
+    pub fn render_timeout(&self) -> Result<std::time::Duration, ConfigError> {
+        confd_core::resource::parse_timeout(&self.render_timeout).map_err(|message| {
+            ConfigError::Value {
+                setting: "-render-timeout",
+                value: self.render_timeout.clone(),
+                message,
+            }
         })
     }
 

@@ -24,6 +24,7 @@ enum Field {
     Prefix,
     ReloadCmd,
     ReloadCmdTimeout,
+    RenderTimeout,
     Src,
     Uid,
     Wait,
@@ -44,6 +45,7 @@ const FIELDS: &[(&str, Field)] = &[
     ("prefix", Field::Prefix),
     ("reload_cmd", Field::ReloadCmd),
     ("reload_cmd_timeout", Field::ReloadCmdTimeout),
+    ("render_timeout", Field::RenderTimeout),
     ("src", Field::Src),
     ("uid", Field::Uid),
     ("wait", Field::Wait),
@@ -324,6 +326,10 @@ impl<'a, 'i> Parser<'a, 'i> {
         let check_cmd_timeout = self.timeout(Field::CheckCmdTimeout, DEFAULT_CHECK_CMD_TIMEOUT)?;
         let reload_cmd_timeout =
             self.timeout(Field::ReloadCmdTimeout, DEFAULT_RELOAD_CMD_TIMEOUT)?;
+        let render_timeout = match self.get(Field::RenderTimeout) {
+            Some(_) => Some(self.timeout(Field::RenderTimeout, Duration::ZERO)?),
+            None => None,
+        };
         let wait = self.wait()?;
 
         if src.is_empty() {
@@ -357,6 +363,7 @@ impl<'a, 'i> Parser<'a, 'i> {
             reload_cmd,
             check_cmd_timeout,
             reload_cmd_timeout,
+            render_timeout,
             wait,
         })
     }

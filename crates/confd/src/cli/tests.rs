@@ -62,7 +62,8 @@ const CONFD_FLAGS: &[&str] = &[
     "watch",
 ];
 
-const OUR_FLAGS: &[&str] = &["log-format", "password-env", "password-file", "wait"];
+const OUR_FLAGS: &[&str] =
+    &["log-format", "password-env", "password-file", "render-timeout", "wait"];
 
 #[test]
 fn table_has_every_confd_flag_and_ours_marked() {
@@ -148,6 +149,8 @@ fn every_flag_sets_its_field() {
         "approle",
         "-prefix",
         "/app",
+        "-render-timeout",
+        "2s",
         "-role-id",
         "role",
         "-scheme",
@@ -211,6 +214,7 @@ fn every_flag_sets_its_field() {
         password_env: "PW".into(),
         password_file: "/pw".into(),
         wait: "500ms:5s".into(),
+        render_timeout: "2s".into(),
     };
     assert_eq!(inv.config, want);
     assert_eq!(inv.set.len(), FLAGS.len(), "every flag is recorded as set");

@@ -178,6 +178,7 @@ secret_id = "secret"
 separator = ":"
 srv_domain = "example.com"
 srv_record = "_x._tcp.example.com"
+render_timeout = "3s"
 sync-only = true
 table = "tbl"
 user_id = "user"
@@ -226,6 +227,7 @@ watch = true
         password_env: String::new(),
         password_file: "/pw".into(),
         wait: "1s:10s".into(),
+        render_timeout: "3s".into(),
     };
     assert_eq!(c, want);
     // The ones left out above because they conflict with others.

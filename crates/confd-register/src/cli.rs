@@ -586,22 +586,13 @@ fn relative_key(k: &str) -> Result<String, String> {
     Ok(k2.to_string())
 }
 
-/// One path segment of a key: `[A-Za-z0-9._-]+`, not `.` or `..`.
+/// One path segment of a key (`confd_values::segment`).
 pub(crate) fn segment(seg: &str) -> Result<(), String> {
-    if seg.is_empty() {
-        return Err("empty path segment (//)".into());
-    }
-    if seg == "." || seg == ".." {
-        return Err(format!("path segment {seg:?} is not allowed"));
-    }
-    if let Some(c) = seg.chars().find(|c| !name_char(*c)) {
-        return Err(format!("{c:?} is not allowed (use letters, digits, '.', '_', '-')"));
-    }
-    Ok(())
+    confd_values::segment(seg).map_err(|e| e.to_string())
 }
 
 pub(crate) fn name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+    confd_values::is_segment_char(c)
 }
 
 /// A service name or instance id: one key segment.
@@ -656,58 +647,17 @@ fn address(a: &str) -> Result<String, String> {
 }
 
 pub(crate) fn port_number(port: &str) -> Result<u16, String> {
-    match port.parse::<u16>() {
-        Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
-        _ => Err(format!("the port {port:?} is not a number from 1 to 65535")),
-    }
+    confd_values::port_number(port).map_err(|e| e.to_string())
 }
 
-/// An IPv4 address, `[IPv6]`, or a DNS host name.
+/// An IPv4 address, `[IPv6]`, or a DNS host name (`confd_values::host_name`).
 pub(crate) fn host_name(host: &str) -> Result<(), String> {
-    if let Some(inner) = host.strip_prefix('[') {
-        return match inner.strip_suffix(']').map(|i| i.parse::<Ipv6Addr>()) {
-            Some(Ok(_)) => Ok(()),
-            _ => Err(format!("the host {host:?} is not an IPv6 address")),
-        };
-    }
-    if host.contains(':') {
-        return Err("an IPv6 address goes in brackets: [fd00::5]:8080".into());
-    }
-    if host.parse::<Ipv4Addr>().is_ok() {
-        return Ok(());
-    }
-    dns_name(host)
-        .map_err(|why| format!("the host {host:?} is not an IP address or host name: {why}"))
+    confd_values::host_name(host).map_err(|e| e.to_string())
 }
 
-/// A DNS name: labels of letters, digits and `-` (not at either end), 1–63 characters each,
-/// 253 in all; the last label not all digits (so `999.1.1.1` is no host name).
+/// A DNS name (`confd_values::dns_name`).
 pub(crate) fn dns_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("it is empty".into());
-    }
-    if name.len() > 253 {
-        return Err("longer than 253 characters".into());
-    }
-    let labels: Vec<&str> = name.split('.').collect();
-    for label in &labels {
-        if label.is_empty() {
-            return Err("empty label (..)".into());
-        }
-        if label.len() > 63 {
-            return Err(format!("the label {label:?} is longer than 63 characters"));
-        }
-        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-            return Err(format!("{c:?} is not allowed (letters, digits, '-' and '.' only)"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("the label {label:?} starts or ends with '-'"));
-        }
-    }
-    if labels.last().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit())) {
-        return Err("the last label is all digits".into());
-    }
-    Ok(())
+    confd_values::dns_name(name).map_err(|e| e.to_string())
 }
 
 /// A domain name for `server_name`: a DNS name, or `*.` and a DNS name.

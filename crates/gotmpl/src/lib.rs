@@ -35,6 +35,7 @@ mod exec;
 mod func;
 pub mod gofmt;
 mod lex;
+mod limits;
 mod parse;
 mod rval;
 mod strconv;
@@ -45,27 +46,10 @@ use std::sync::Arc;
 
 pub use error::{Error, ErrorKind};
 pub use func::{FuncError, Function, Signature};
-pub use value::{List, Map, Object, Struct, StructType, Type, Value};
-
-/// Safety limits for execution.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Nested `{{template}}` calls allowed (Go allows 100000; each level costs native stack
-    /// here, so the default is lower).
-    pub max_template_depth: usize,
-    /// Nested lists being executed (bodies of `if`/`with`/`range` and called templates,
-    /// across template calls). Bounds native stack use: with the defaults, execution fits in
-    /// a 2 MiB stack in optimised builds (tested) and needs up to 4 MiB unoptimised.
-    pub max_nesting: usize,
-    /// Bytes of output after which execution fails.
-    pub max_output_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits { max_template_depth: 1000, max_nesting: 1500, max_output_bytes: 1 << 30 }
-    }
-}
+pub use limits::{CallContext, Interrupt, Limits, TooLarge, DEFAULT_MAX_VALUE_BYTES};
+pub use value::{
+    List, Map, Object, Struct, StructType, Type, Value, ELEMENT_OVERHEAD, ENTRY_OVERHEAD,
+};
 
 /// A function map: name → function.
 pub type FuncMap = HashMap<String, Function>;
@@ -164,7 +148,8 @@ impl Template {
         // Go's `Execute(w, nil)` runs with no value at all as dot.
         let data = if matches!(data, Value::Nil) { Value::Missing } else { data.clone() };
         let dot = rval::RVal::plain(data);
-        let mut state = exec::State::new(self, tree, out, dot.clone());
+        let until_poll = std::cell::Cell::new(Interrupt::POLL_INTERVAL);
+        let mut state = exec::State::new(self, tree, out, &until_poll, dot.clone());
         match state.walk_list(&dot, &tree.root) {
             Ok(()) => Ok(()),
             Err(exec::Stop::Err(e)) => Err(e),

@@ -20,6 +20,11 @@
 //!   length may come out in a different (Go: arbitrary but deterministic) order.
 //! - strings are UTF-8: `base64Decode` of bytes that are not UTF-8 replaces them with U+FFFD
 //!   (Go would write the raw bytes).
+//! - A function whose result would exceed gotmpl's `Limits::max_value_bytes` (default 64 MiB)
+//!   fails instead of building it (Go would try and, past the machine's memory, abort):
+//!   `replace`, `split`, `join`, `toUpper`, `toLower`, `base64Encode`, `json`, `jsonArray`,
+//!   `seq`, `map`, `reverse` and the sorts compute their result's size first; the engine checks
+//!   every other result after the call.
 //! - `seq` refuses to build more than [`MAX_SEQ`] elements (Go would try and run out of
 //!   memory); `json`/`jsonArray` nest at most [`json::MAX_DEPTH`] (1000) levels (Go: 10000).
 //! - `datetime` returns our `time.Time` with the methods listed in [`time`]; its `Month` and

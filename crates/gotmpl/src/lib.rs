@@ -23,7 +23,19 @@
 //! - [`gofmt`] prints values as Go's `fmt` does (`[a b]`, `map[k:v]`, `{k v}`, `1e+21`).
 //! - Functions are injected by the caller ([`Function`]) with a Go [`Signature`]; they may
 //!   capture shared state, and a panic inside one becomes an error, never a crash.
-//! - [`Limits`] bound template recursion and output size so a hostile template is an error.
+//! - [`Limits`] make a hostile template an error, never a crash, a hang or an abort for lack of
+//!   memory: they bound template recursion and nesting (native stack), the output
+//!   (`max_output_bytes`) and every intermediate value (`max_value_bytes`, default
+//!   [`DEFAULT_MAX_VALUE_BYTES`]). Values are measured by [`Value::owned_size`] (string bytes
+//!   plus [`ELEMENT_OVERHEAD`] per element; parts shared with other values are not charged
+//!   again). The builtins that build text write into a buffer that refuses to grow past the
+//!   limit, functions can learn it from their [`CallContext`] and refuse early, and the
+//!   executor checks every call's result; all of these fail with [`ErrorKind::Limit`].
+//!   Go's `fmt` caps widths and precisions near 10^7 and so do we.
+//! - The caller stops a running execution through [`Limits::interrupt`]: an [`Interrupt`]
+//!   hook polled every [`Interrupt::POLL_INTERVAL`] steps (and sooner when steps move much
+//!   data); a stop is an error of kind [`ErrorKind::Interrupted`] carrying the hook's reason.
+//!   The engine keeps no clock: time budgets and signals are the caller's.
 //!
 //! The engine is pure: no I/O, no threads, no global state.
 #![forbid(unsafe_code)]

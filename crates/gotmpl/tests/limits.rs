@@ -181,8 +181,8 @@ fn every_builtin_that_builds_text_respects_the_limit() {
 #[test]
 fn printf_of_a_hundred_large_arguments_stops_at_the_default_limit() {
     // Unbounded, this would allocate 6 GB; bounded, it stops after 64 MiB.
-    let args = " .".repeat(100);
-    let t = Template::new("t").parse(&format!("{{{{print{args}}}}}")).unwrap();
+    let (verbs, args) = ("%s".repeat(100), " .".repeat(100));
+    let t = Template::new("t").parse(&format!("{{{{printf \"{verbs}\"{args}}}}}")).unwrap();
     let err = t.execute(&Value::from("x".repeat(60 << 20))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Limit);
     assert!(err.to_string().ends_with("value exceeds the limit of 67108864 bytes"), "{err}");

@@ -130,7 +130,9 @@ impl<'t, 'o> State<'t, 'o> {
     // ---- interrupt and value size -------------------------------------------------------------
 
     /// Counts `cost` steps and asks the interrupt hook once [`Interrupt::POLL_INTERVAL`] of
-    /// them have passed since it was last asked.
+    /// them have passed since it was last asked. Steps are counted where loops turn — range
+    /// iterations, commands (which every call and every action or condition has), template
+    /// calls — so that no loop runs unpolled; nodes between them are bounded by the text.
     fn tick(&self, cost: usize) -> EResult<()> {
         let cost = u32::try_from(cost).unwrap_or(u32::MAX);
         match self.until_poll.get().checked_sub(cost) {
@@ -139,6 +141,14 @@ impl<'t, 'o> State<'t, 'o> {
                 Ok(())
             }
             _ => self.poll_interrupt(),
+        }
+    }
+
+    /// Counts a step per KiB of data a write or call handled, so that such steps poll sooner.
+    fn tick_per_kib(&self, bytes: usize) -> EResult<()> {
+        match bytes >> 10 {
+            0 => Ok(()),
+            kib => self.tick(kib),
         }
     }
 
@@ -220,7 +230,7 @@ impl<'t, 'o> State<'t, 'o> {
     }
 
     fn write(&mut self, s: &str) -> EResult<()> {
-        self.tick(1 + (s.len() >> 10))?;
+        self.tick_per_kib(s.len())?;
         if s.len() > self.limits.max_output_bytes.saturating_sub(self.out.len()) {
             return Err(self.output_too_large());
         }
@@ -374,8 +384,8 @@ impl<'t, 'o> State<'t, 'o> {
     // ---- pipelines --------------------------------------------------------------------------
 
     fn eval_pipeline(&mut self, dot: &RVal, pipe: Option<&'t Pipe>) -> EResult<RVal> {
-        self.tick(1)?;
         let Some(pipe) = pipe else {
+            self.tick(1)?; // a template call without a pipeline still counts
             return Ok(RVal::missing());
         };
         self.at = At::Pipe(pipe);
@@ -604,8 +614,7 @@ impl<'t, 'o> State<'t, 'o> {
         let checked = result.and_then(|v| Ok((self.check_result_size(&v.v)?, v)));
         match checked {
             Ok((size, v)) => {
-                // A call that handled much data counts for more steps.
-                self.tick((size + string_bytes(&argv)) >> 10)?;
+                self.tick_per_kib(size.saturating_add(string_bytes(&argv)))?;
                 Ok(v)
             }
             Err(err) => Err(self.call_error(node, name, err)),
@@ -791,7 +800,7 @@ impl<'t, 'o> State<'t, 'o> {
                 if written.is_err() {
                     return Err(Stop::Err(self.output_too_large()));
                 }
-                self.tick((self.out.len() - before) >> 10)?;
+                self.tick_per_kib(self.out.len() - before)?;
             }
         }
         Ok(())

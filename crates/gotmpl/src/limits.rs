@@ -52,9 +52,10 @@ type Check = dyn Fn() -> Option<String> + Send + Sync;
 
 /// The caller's way to stop a running execution, for a time budget or a shutdown signal.
 ///
-/// The executor calls the hook after about every [`Interrupt::POLL_INTERVAL`] steps (nodes
-/// walked, commands evaluated, range iterations, template calls; a function call or a write
-/// counts one step plus one per KiB it handled, so steps that move much data poll sooner).
+/// The executor calls the hook after about every [`Interrupt::POLL_INTERVAL`] steps. A step
+/// is a range iteration, a command (every action, condition and call has one) or a template
+/// call, so no loop runs unpolled; a function call or a write also counts one step per KiB it
+/// handled, so steps that move much data poll sooner.
 /// When the hook returns a reason, execution stops with
 /// [`ErrorKind::Interrupted`](crate::ErrorKind::Interrupted) and the message
 /// `template: NAME:LINE:COL: executing "NAME" at <…>: execution interrupted: REASON`; the

@@ -47,7 +47,12 @@ fn funcs() -> Vec<(String, Function)> {
 
 fuzz_target!(|input: &[u8]| {
     let Ok(text) = std::str::from_utf8(input) else { return };
-    let limits = Limits { max_template_depth: 200, max_nesting: 400, max_output_bytes: 1 << 20 };
+    let limits = Limits {
+        max_template_depth: 200,
+        max_nesting: 400,
+        max_output_bytes: 1 << 20,
+        ..Limits::default()
+    };
     if let Ok(t) = Template::new("fuzz").funcs(funcs()).with_limits(limits).parse(text) {
         let _ = t.execute(&data());
     }

@@ -20,6 +20,11 @@
 //!   length may come out in a different (Go: arbitrary but deterministic) order.
 //! - strings are UTF-8: `base64Decode` of bytes that are not UTF-8 replaces them with U+FFFD
 //!   (Go would write the raw bytes).
+//! - A function whose result would exceed gotmpl's `Limits::max_value_bytes` (default 64 MiB)
+//!   fails instead of building it (Go would try and, past the machine's memory, abort):
+//!   `replace`, `split`, `join`, `toUpper`, `toLower`, `base64Encode`, `json`, `jsonArray`,
+//!   `seq`, `map`, `reverse` and the sorts compute their result's size first; the engine checks
+//!   every other result after the call.
 //! - `seq` refuses to build more than [`MAX_SEQ`] elements (Go would try and run out of
 //!   memory); `json`/`jsonArray` nest at most [`json::MAX_DEPTH`] (1000) levels (Go: 10000).
 //! - `datetime` returns our `time.Time` with the methods listed in [`time`]; its `Month` and
@@ -31,7 +36,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use confd_kv::{gopath, KvPair, Store};
-use gotmpl::{FuncError, Function, Signature, Struct, StructType, Type, Value};
+use gotmpl::{CallContext, FuncError, Function, Signature, Struct, StructType, Type, Value};
+use gotmpl::{TooLarge, ELEMENT_OVERHEAD, ENTRY_OVERHEAD};
 
 pub mod json;
 pub mod safe;
@@ -201,6 +207,30 @@ fn def(
     funcs.push((name.to_string(), Function::new(sig, f)));
 }
 
+/// Registers one function that may build a value much larger than its arguments: it reads
+/// the value-size limit from the [`CallContext`] and must refuse before allocating more.
+fn def_bounded(
+    funcs: &mut Funcs,
+    name: &str,
+    sig: Signature,
+    f: impl Fn(&CallContext, &[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
+) {
+    funcs.push((name.to_string(), Function::with_context(sig, f)));
+}
+
+/// Refuses a result of `exact()` bytes over the limit; `exact` (which may scan the input) runs
+/// only when the cheap upper bound `bound` is over the limit.
+fn check_size(
+    ctx: &CallContext,
+    bound: usize,
+    exact: impl FnOnce() -> usize,
+) -> Result<(), TooLarge> {
+    if bound <= ctx.max_value_bytes() {
+        return Ok(());
+    }
+    ctx.check_size(exact())
+}
+
 /// confd's complete function map (master): memkv's seven plus the 32 helpers, and ours that
 /// check values for the context they are rendered in ([`safe`]); what those leave out is
 /// dropped silently. Renders whose rejections are to be reported use [`confd_funcs_with`].
@@ -301,27 +331,55 @@ fn path_and_string_funcs(f: &mut Funcs) {
     str_to_str(f, "base", gopath::base);
     str_to_str(f, "dir", gopath::dir);
     let sig = Signature::new(vec![Type::String, Type::String], string_slice());
-    def(f, "split", sig, |a| Ok(strings(text::split(arg_str(a, 0), arg_str(a, 1)))));
-    let sig = Signature::new(vec![string_slice(), Type::String], Type::String);
-    def(f, "join", sig, |a| {
-        let items: Vec<&str> = arg_items(a, 0).iter().map(item_str).collect();
-        Ok(Value::from(items.join(arg_str(a, 1))))
+    def_bounded(f, "split", sig, |ctx, a| {
+        let (s, sep) = (arg_str(a, 0), arg_str(a, 1));
+        // `split $s ""` of 60 MB would be 60M strings: count them first.
+        let list_size = |pieces: usize, bytes: usize| {
+            pieces.saturating_mul(ELEMENT_OVERHEAD).saturating_add(bytes)
+        };
+        check_size(ctx, list_size(s.len().saturating_add(1), s.len()), || {
+            let (pieces, bytes) = text::split_size(s, sep);
+            list_size(pieces, bytes)
+        })?;
+        Ok(strings(text::split(s, sep)))
     });
-    str_to_str(f, "toUpper", text::to_upper);
-    str_to_str(f, "toLower", text::to_lower);
+    let sig = Signature::new(vec![string_slice(), Type::String], Type::String);
+    def_bounded(f, "join", sig, |ctx, a| {
+        let items: Vec<&str> = arg_items(a, 0).iter().map(item_str).collect();
+        let sep = arg_str(a, 1);
+        let seps = items.len().saturating_sub(1).saturating_mul(sep.len());
+        ctx.check_size(items.iter().map(|s| s.len()).fold(seps, usize::saturating_add))?;
+        Ok(Value::from(items.join(sep)))
+    });
+    for (name, upper) in [("toUpper", true), ("toLower", false)] {
+        let sig = Signature::new(vec![Type::String], Type::String);
+        def_bounded(f, name, sig, move |ctx, a| {
+            let s = arg_str(a, 0);
+            check_size(ctx, s.len().saturating_mul(2), || text::case_mapped_len(s, upper))?;
+            Ok(Value::from(if upper { text::to_upper(s) } else { text::to_lower(s) }))
+        });
+    }
     let sig = Signature::new(vec![Type::String, Type::String], Type::Bool);
     def(f, "contains", sig, |a| Ok(Value::Bool(arg_str(a, 0).contains(arg_str(a, 1)))));
     let sig =
         Signature::new(vec![Type::String, Type::String, Type::String, Type::Int], Type::String);
-    def(f, "replace", sig, |a| {
-        Ok(Value::from(text::replace(arg_str(a, 0), arg_str(a, 1), arg_str(a, 2), arg_int(a, 3))))
+    def_bounded(f, "replace", sig, |ctx, a| {
+        let (s, old, new, n) = (arg_str(a, 0), arg_str(a, 1), arg_str(a, 2), arg_int(a, 3));
+        // An empty `old` inserts `new` at every character boundary: n² from n.
+        let bound = text::replaced_len_bound(s, old, new, n);
+        check_size(ctx, bound, || text::replaced_len(s, old, new, n))?;
+        Ok(Value::from(text::replace(s, old, new, n)))
     });
     let sig = Signature::new(vec![Type::String, Type::String], Type::String);
     def(f, "trimSuffix", sig, |a| {
         let (s, suffix) = (arg_str(a, 0), arg_str(a, 1));
         Ok(Value::from(s.strip_suffix(suffix).unwrap_or(s)))
     });
-    str_to_str(f, "base64Encode", text::base64_encode);
+    def_bounded(f, "base64Encode", Signature::new(vec![Type::String], Type::String), |ctx, a| {
+        let s = arg_str(a, 0);
+        ctx.check_size(text::base64_encoded_len(s))?;
+        Ok(Value::from(text::base64_encode(s)))
+    });
     def(f, "base64Decode", Signature::new(vec![Type::String], Type::String).fallible(), |a| {
         let bytes = text::base64_decode(arg_str(a, 0)).map_err(err)?;
         Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
@@ -336,16 +394,20 @@ fn path_and_string_funcs(f: &mut Funcs) {
 
 fn data_funcs(f: &mut Funcs) {
     let map_any = Type::map(Type::Any);
-    def(f, "json", Signature::new(vec![Type::String], map_any.clone()).fallible(), |a| {
-        json::unmarshal_object(arg_str(a, 0)).map_err(err)
+    let sig = Signature::new(vec![Type::String], map_any.clone()).fallible();
+    def_bounded(f, "json", sig, |ctx, a| {
+        json::unmarshal_object_within(arg_str(a, 0), ctx.max_value_bytes())
     });
     let sig = Signature::new(vec![Type::String], Type::slice(Type::Any)).fallible();
-    def(f, "jsonArray", sig, |a| json::unmarshal_array(arg_str(a, 0)).map_err(err));
+    def_bounded(f, "jsonArray", sig, |ctx, a| {
+        json::unmarshal_array_within(arg_str(a, 0), ctx.max_value_bytes())
+    });
     let sig = Signature::new(vec![], map_any).variadic(Type::Any).fallible();
-    def(f, "map", sig, |a| {
+    def_bounded(f, "map", sig, |ctx, a| {
         if a.len() % 2 != 0 {
             return Err(err("invalid map call"));
         }
+        ctx.check_size((a.len() / 2).saturating_mul(ENTRY_OVERHEAD))?;
         let mut entries = std::collections::BTreeMap::new();
         for pair in a.chunks(2) {
             let Value::String(key) = &pair[0] else {
@@ -424,12 +486,13 @@ fn lookup_ip(host: &dyn Host, name: &str) -> Vec<String> {
 }
 
 fn list_funcs(f: &mut Funcs) {
-    def(f, "reverse", Signature::new(vec![Type::Any], Type::Any), |a| {
+    def_bounded(f, "reverse", Signature::new(vec![Type::Any], Type::Any), |ctx, a| {
         let v = a.first().cloned().unwrap_or(Value::Nil);
         // Go's type switch matches exactly `[]string` and `[]memkv.KVPair`: the named
         // `memkv.KVPairs` from `gets` falls through and is returned unchanged.
         if let Value::List(l) = &v {
             if l.ty == string_slice() || l.ty == kv_slice_type() {
+                ctx.check_list(l.items.len(), 0)?;
                 let mut list = (**l).clone();
                 list.items.reverse();
                 return Ok(Value::List(Arc::new(list)));
@@ -437,10 +500,18 @@ fn list_funcs(f: &mut Funcs) {
         }
         Ok(v)
     });
-    def(f, "sortByLength", Signature::new(vec![string_slice()], string_slice()), |a| {
-        Ok(sorted_by_len(&a[0], string_slice(), item_str))
-    });
-    def(f, "sortKVByLength", Signature::new(vec![kv_slice_type()], kv_slice_type()), |a| {
+    def_bounded(
+        f,
+        "sortByLength",
+        Signature::new(vec![string_slice()], string_slice()),
+        |ctx, a| {
+            ctx.check_list(arg_items(a, 0).len(), 0)?;
+            Ok(sorted_by_len(&a[0], string_slice(), item_str))
+        },
+    );
+    let sig = Signature::new(vec![kv_slice_type()], kv_slice_type());
+    def_bounded(f, "sortKVByLength", sig, |ctx, a| {
+        ctx.check_list(arg_items(a, 0).len(), 0)?;
         Ok(sorted_by_len(&a[0], kv_slice_type(), kv_key))
     });
 }
@@ -474,7 +545,8 @@ fn math_funcs(f: &mut Funcs) {
                 .ok_or_else(|| err("runtime error: integer divide by zero"))
         });
     }
-    def(f, "seq", Signature::new(vec![Type::Int, Type::Int], Type::slice(Type::Int)), |a| {
+    let sig = Signature::new(vec![Type::Int, Type::Int], Type::slice(Type::Int));
+    def_bounded(f, "seq", sig, |ctx, a| {
         let (first, last) = (arg_int(a, 0), arg_int(a, 1));
         let ty = Type::slice(Type::Int);
         if first > last {
@@ -484,6 +556,7 @@ fn math_funcs(f: &mut Funcs) {
         if count > i128::from(MAX_SEQ) {
             return Err(err(format!("seq: {count} elements is more than the limit of {MAX_SEQ}")));
         }
+        ctx.check_list(count as usize, 0)?;
         Ok(Value::typed_list(ty, (first..=last).map(Value::Int).collect()))
     });
 }

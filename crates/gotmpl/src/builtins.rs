@@ -1,10 +1,12 @@
 //! Go's predefined template functions with their exact semantics and error texts.
 //! `and`/`or` short-circuit and are evaluated by the executor itself.
 
+use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
-use crate::func::Signature;
-use crate::gofmt;
+use crate::func::{FuncError, Signature};
+use crate::gofmt::{self, LimitedString, Sink};
+use crate::limits::{CallContext, TooLarge};
 use crate::rval::RVal;
 use crate::value::{List, Type, Value};
 
@@ -99,31 +101,34 @@ impl Builtin {
         }
     }
 
-    /// Runs the builtin on already converted arguments.
-    pub fn call(self, args: &[RVal]) -> Result<RVal, String> {
+    /// Runs the builtin on already converted arguments. The builtins that build text stop
+    /// before it grows past `ctx.max_value_bytes()`.
+    pub fn call(self, ctx: &CallContext, args: &[RVal]) -> Result<RVal, FuncError> {
+        let limit = ctx.max_value_bytes();
         let plain = |v: Value| Ok(RVal::plain(v));
+        let text = |s: Result<String, TooLarge>| Ok(RVal::plain(Value::from(s?)));
         match self {
             Builtin::And | Builtin::Or => unreachable!("and/or are evaluated by the executor"),
             Builtin::Not => plain(Value::Bool(!truth(&args[0]))),
-            Builtin::Len => length(&args[0]).map(|n| RVal::plain(Value::Int(n as i64))),
-            Builtin::Index => index(&args[0], &args[1..]),
-            Builtin::Slice => slice(&args[0], &args[1..]).map(RVal::plain),
-            Builtin::Print => plain(Value::from(gofmt::sprint(&values(args)))),
-            Builtin::Println => plain(Value::from(gofmt::sprintln(&values(args)))),
+            Builtin::Len => Ok(RVal::plain(Value::Int(length(&args[0])? as i64))),
+            Builtin::Index => Ok(index(&args[0], &args[1..])?),
+            Builtin::Slice => plain(slice(&args[0], &args[1..])?),
+            Builtin::Print => text(gofmt::sprint_bounded(&values(args), limit)),
+            Builtin::Println => text(gofmt::sprintln_bounded(&values(args), limit)),
             Builtin::Printf => {
-                let format = args[0].v.as_str().unwrap_or_default().to_string();
-                plain(Value::from(gofmt::sprintf(&format, &values(&args[1..]))))
+                let format = args[0].v.as_str().unwrap_or_default();
+                text(gofmt::sprintf_bounded(format, &values(&args[1..]), limit))
             }
-            Builtin::Html => plain(Value::from(html_escape(&eval_args(args)))),
-            Builtin::Js => plain(Value::from(js_escape(&eval_args(args)))),
-            Builtin::Urlquery => plain(Value::from(query_escape(&eval_args(args)))),
-            Builtin::Eq => eq(&args[0], &args[1..]).map(|b| RVal::plain(Value::Bool(b))),
-            Builtin::Ne => eq(&args[0], &args[1..2]).map(|b| RVal::plain(Value::Bool(!b))),
-            Builtin::Lt => lt(&args[0], &args[1]).map(|b| RVal::plain(Value::Bool(b))),
-            Builtin::Le => le(&args[0], &args[1]).map(|b| RVal::plain(Value::Bool(b))),
-            Builtin::Gt => le(&args[0], &args[1]).map(|b| RVal::plain(Value::Bool(!b))),
-            Builtin::Ge => lt(&args[0], &args[1]).map(|b| RVal::plain(Value::Bool(!b))),
-            Builtin::Call => call(&args[0], &args[1..]),
+            Builtin::Html => text(html_escape(&eval_args(args, limit)?, limit)),
+            Builtin::Js => text(js_escape(&eval_args(args, limit)?, limit)),
+            Builtin::Urlquery => text(query_escape(&eval_args(args, limit)?, limit)),
+            Builtin::Eq => plain(Value::Bool(eq(&args[0], &args[1..], limit)?)),
+            Builtin::Ne => plain(Value::Bool(!eq(&args[0], &args[1..2], limit)?)),
+            Builtin::Lt => plain(Value::Bool(lt(&args[0], &args[1])?)),
+            Builtin::Le => plain(Value::Bool(le(&args[0], &args[1], limit)?)),
+            Builtin::Gt => plain(Value::Bool(!le(&args[0], &args[1], limit)?)),
+            Builtin::Ge => plain(Value::Bool(!lt(&args[0], &args[1])?)),
+            Builtin::Call => call(ctx, &args[0], &args[1..]),
         }
     }
 }
@@ -332,7 +337,7 @@ fn reflect_kind(v: &Value) -> u8 {
     }
 }
 
-fn eq(arg1: &RVal, rest: &[RVal]) -> Result<bool, String> {
+fn eq(arg1: &RVal, rest: &[RVal], limit: usize) -> Result<bool, FuncError> {
     let a = indirect_interface(arg1);
     if rest.is_empty() {
         return Err("missing argument for comparison".into());
@@ -361,7 +366,7 @@ fn eq(arg1: &RVal, rest: &[RVal]) -> Result<bool, String> {
                 (Value::Int(x), Value::Int(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 (Value::Uint(x), Value::Uint(y)) => x == y,
-                _ => eq_composite(&a, &b)?,
+                _ => eq_composite(&a, &b, limit)?,
             }
         };
         if truth {
@@ -371,31 +376,36 @@ fn eq(arg1: &RVal, rest: &[RVal]) -> Result<bool, String> {
     Ok(false)
 }
 
-fn eq_composite(a: &Value, b: &Value) -> Result<bool, String> {
+fn eq_composite(a: &Value, b: &Value, limit: usize) -> Result<bool, FuncError> {
     let (ka, kb) = (reflect_kind(a), reflect_kind(b));
     if ka != kb && ka != 0 && kb != 0 {
-        return Err(format!(
+        return Err(FuncError::new(format!(
             "non-comparable types {}: {}, {}: {}",
-            gofmt::sprint(std::slice::from_ref(a)),
+            shown(a, limit)?,
             a.type_name(),
             b.type_name(),
-            gofmt::sprint(std::slice::from_ref(b))
-        ));
+            shown(b, limit)?
+        )));
     }
     if is_nil(a) || is_nil(b) {
         return Ok(is_nil(a) == is_nil(b));
     }
     if !comparable(b) {
-        return Err(format!(
+        return Err(FuncError::new(format!(
             "non-comparable type {}: {}",
-            gofmt::sprint(std::slice::from_ref(b)),
+            shown(b, limit)?,
             b.type_name()
-        ));
+        )));
     }
     if a.type_name() != b.type_name() {
         return Ok(false);
     }
     Ok(a == b)
+}
+
+/// A value as an error message shows it, within the value-size limit.
+fn shown(v: &Value, limit: usize) -> Result<String, TooLarge> {
+    gofmt::sprint_bounded(std::slice::from_ref(v), limit)
 }
 
 fn lt(arg1: &RVal, arg2: &RVal) -> Result<bool, String> {
@@ -422,19 +432,19 @@ fn lt(arg1: &RVal, arg2: &RVal) -> Result<bool, String> {
     })
 }
 
-fn le(arg1: &RVal, arg2: &RVal) -> Result<bool, String> {
+fn le(arg1: &RVal, arg2: &RVal, limit: usize) -> Result<bool, FuncError> {
     if lt(arg1, arg2)? {
         return Ok(true);
     }
-    eq(arg1, std::slice::from_ref(arg2))
+    eq(arg1, std::slice::from_ref(arg2), limit)
 }
 
 /// Go's `evalArgs`: one string argument is used as is; otherwise the arguments are printed
 /// with `fmt.Sprint`, a nil argument as `<no value>`.
-fn eval_args(args: &[RVal]) -> String {
+fn eval_args(args: &[RVal], limit: usize) -> Result<Cow<'_, str>, TooLarge> {
     if let [one] = args {
         if let Value::String(s) = &one.v {
-            return s.to_string();
+            return Ok(Cow::Borrowed(s));
         }
     }
     let printable: Vec<Value> = args
@@ -445,51 +455,66 @@ fn eval_args(args: &[RVal]) -> String {
             other => other.clone(),
         })
         .collect();
-    gofmt::sprint(&printable)
+    gofmt::sprint_bounded(&printable, limit).map(Cow::Owned)
 }
 
-pub fn html_escape(s: &str) -> String {
+/// Escapes `s` character by character into a string of at most `limit` bytes.
+fn escape(
+    s: &str,
+    limit: usize,
+    mut escape_char: impl FnMut(&mut LimitedString, char),
+) -> Result<String, TooLarge> {
+    let mut out = LimitedString::new(String::with_capacity(s.len().min(limit)), limit);
+    for c in s.chars() {
+        if out.is_over() {
+            break;
+        }
+        escape_char(&mut out, c);
+    }
+    out.into_result()
+}
+
+/// Go's `HTMLEscapeString`, within `limit` bytes.
+fn html_escape(s: &str, limit: usize) -> Result<String, TooLarge> {
     if !s.contains(['\'', '"', '&', '<', '>', '\0']) {
-        return s.to_string();
+        let mut out = LimitedString::new(String::new(), limit);
+        out.push_str(s);
+        return out.into_result();
     }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '\0' => out.push('\u{FFFD}'),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, limit, |out, c| match c {
+        '\0' => out.push('\u{FFFD}'),
+        '"' => out.push_str("&#34;"),
+        '\'' => out.push_str("&#39;"),
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        c => out.push(c),
+    })
 }
 
-pub fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
-            c if c.is_ascii() || gofmt::is_print(c) => out.push(c),
-            c => out.push_str(&format!("\\u{:04X}", c as u32)),
-        }
-    }
-    out
+/// Go's `JSEscapeString`, within `limit` bytes.
+fn js_escape(s: &str, limit: usize) -> Result<String, TooLarge> {
+    escape(s, limit, |out, c| match c {
+        '\\' => out.push_str("\\\\"),
+        '\'' => out.push_str("\\'"),
+        '"' => out.push_str("\\\""),
+        '<' => out.push_str("\\u003C"),
+        '>' => out.push_str("\\u003E"),
+        '&' => out.push_str("\\u0026"),
+        '=' => out.push_str("\\u003D"),
+        c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
+        c if c.is_ascii() || gofmt::is_print(c) => out.push(c),
+        c => out.push_str(&format!("\\u{:04X}", c as u32)),
+    })
 }
 
-/// Go's `url.QueryEscape`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Go's `url.QueryEscape`, within `limit` bytes.
+fn query_escape(s: &str, limit: usize) -> Result<String, TooLarge> {
+    let mut out = LimitedString::new(String::with_capacity(s.len().min(limit)), limit);
     for &b in s.as_bytes() {
+        if out.is_over() {
+            break;
+        }
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)
@@ -498,14 +523,14 @@ pub fn query_escape(s: &str) -> String {
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
-    out
+    out.into_result()
 }
 
-fn call(fun: &RVal, args: &[RVal]) -> Result<RVal, String> {
+fn call(ctx: &CallContext, fun: &RVal, args: &[RVal]) -> Result<RVal, FuncError> {
     let f = match indirect_interface(fun) {
         Value::Missing => return Err("call of nil".into()),
         Value::Func(f) => f,
-        other => return Err(format!("non-function of type {}", other.type_name())),
+        other => return Err(format!("non-function of type {}", other.type_name()).into()),
     };
     let sig = f.signature().clone();
     let fixed = sig.params.len();
@@ -515,10 +540,11 @@ fn call(fun: &RVal, args: &[RVal]) -> Result<RVal, String> {
                 "wrong number of args: got {} want at least {}",
                 args.len(),
                 fixed
-            ));
+            )
+            .into());
         }
     } else if args.len() != fixed {
-        return Err(format!("wrong number of args: got {} want {}", args.len(), fixed));
+        return Err(format!("wrong number of args: got {} want {}", args.len(), fixed).into());
     }
     let mut argv = Vec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {
@@ -526,6 +552,6 @@ fn call(fun: &RVal, args: &[RVal]) -> Result<RVal, String> {
         let v = prepare_arg(indirect_interface(arg), ty).map_err(|e| format!("arg {i}: {e}"))?;
         argv.push(v);
     }
-    let result = f.call(&argv).map_err(|e| e.0)?;
+    let result = f.call_in(ctx, &argv)?;
     Ok(RVal::elem(result, &sig.result))
 }

@@ -10,8 +10,12 @@ pub enum ErrorKind {
     Parse,
     /// Execution failed (`template: NAME:LINE:COL: executing "NAME" at <…>: …`).
     Exec,
-    /// A safety limit (template depth, output size) was exceeded during execution.
+    /// A safety limit (template depth, nesting, output size, value size) was exceeded during
+    /// execution.
     Limit,
+    /// The caller's [`Interrupt`](crate::Interrupt) asked execution to stop (`template: …:
+    /// execution interrupted: REASON`).
+    Interrupted,
 }
 
 /// A parse or execution error. `Display` prints the message exactly as Go's `text/template`
@@ -33,6 +37,10 @@ impl Error {
 
     pub(crate) fn limit(message: String) -> Error {
         Error { kind: ErrorKind::Limit, message }
+    }
+
+    pub(crate) fn interrupted(message: String) -> Error {
+        Error { kind: ErrorKind::Interrupted, message }
     }
 
     pub fn kind(&self) -> ErrorKind {

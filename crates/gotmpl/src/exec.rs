@@ -2,14 +2,16 @@
 //! `text/template/exec.go` closely because that structure decides which node an error names,
 //! how arguments are converted and when values are unwrapped.
 
+use std::cell::Cell;
 use std::fmt::Display;
 use std::sync::Arc;
 
 use crate::ast::*;
 use crate::builtins::{self, Builtin};
 use crate::error::Error;
-use crate::func::{Function, Signature};
+use crate::func::{FuncError, Function, Signature};
 use crate::gofmt;
+use crate::limits::{CallContext, Interrupt, TooLarge};
 use crate::rval::RVal;
 use crate::value::{Type, Value};
 use crate::{Limits, Template};
@@ -74,11 +76,20 @@ pub(crate) struct State<'t, 'o> {
     depth: usize,
     /// Lists being walked, across template calls: bounds the native stack.
     nesting: usize,
+    /// Steps left until the interrupt hook is asked again, shared by the states of called
+    /// templates.
+    until_poll: &'o Cell<u32>,
     at: At<'t>,
 }
 
 impl<'t, 'o> State<'t, 'o> {
-    pub(crate) fn new(tmpl: &'t Template, tree: &'t Tree, out: &'o mut String, dot: RVal) -> Self {
+    pub(crate) fn new(
+        tmpl: &'t Template,
+        tree: &'t Tree,
+        out: &'o mut String,
+        until_poll: &'o Cell<u32>,
+        dot: RVal,
+    ) -> Self {
         State {
             tmpl,
             tree,
@@ -87,6 +98,7 @@ impl<'t, 'o> State<'t, 'o> {
             vars: vec![("$".into(), dot)],
             depth: 0,
             nesting: 0,
+            until_poll,
             at: At::None,
         }
     }
@@ -113,6 +125,69 @@ impl<'t, 'o> State<'t, 'o> {
 
     fn stop(&self, msg: impl Display) -> Stop {
         Stop::Err(Error::exec(self.error_text(msg)))
+    }
+
+    // ---- interrupt and value size -------------------------------------------------------------
+
+    /// Counts `cost` steps and asks the interrupt hook once [`Interrupt::POLL_INTERVAL`] of
+    /// them have passed since it was last asked. Steps are counted where loops turn — range
+    /// iterations, commands (which every call and every action or condition has), template
+    /// calls — so that no loop runs unpolled; nodes between them are bounded by the text.
+    fn tick(&self, cost: usize) -> EResult<()> {
+        let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+        match self.until_poll.get().checked_sub(cost) {
+            Some(left) if left > 0 => {
+                self.until_poll.set(left);
+                Ok(())
+            }
+            _ => self.poll_interrupt(),
+        }
+    }
+
+    /// Counts a step per KiB of data a write or call handled, so that such steps poll sooner.
+    fn tick_per_kib(&self, bytes: usize) -> EResult<()> {
+        match bytes >> 10 {
+            0 => Ok(()),
+            kib => self.tick(kib),
+        }
+    }
+
+    #[cold]
+    fn poll_interrupt(&self) -> EResult<()> {
+        self.until_poll.set(Interrupt::POLL_INTERVAL);
+        let Some(interrupt) = &self.limits.interrupt else { return Ok(()) };
+        match interrupt.check() {
+            None => Ok(()),
+            Some(reason) => {
+                Err(Error::interrupted(self.error_text(format!("execution interrupted: {reason}"))))
+            }
+        }
+    }
+
+    fn call_context(&self) -> CallContext {
+        CallContext::new(self.limits.max_value_bytes)
+    }
+
+    /// Refuses a function's result that owns more than the value-size limit; returns its size.
+    fn check_result_size(&self, v: &Value) -> Result<usize, TooLarge> {
+        let limit = self.limits.max_value_bytes;
+        let size = v.owned_size(limit);
+        if size > limit {
+            let exact = matches!(v, Value::String(_));
+            return Err(TooLarge { size: exact.then_some(size), limit });
+        }
+        Ok(size)
+    }
+
+    /// The error of a failed call of `name`; a refusal over the size limit is a `Limit` error.
+    fn call_error(&mut self, node: At<'t>, name: &str, err: FuncError) -> Error {
+        self.at = node;
+        let text = self.error_text(format!("error calling {name}: {err}"));
+        if err.is_too_large() {
+            Error::limit(text)
+        } else {
+            Error::exec(text)
+        }
     }
 
     // ---- walking ----------------------------------------------------------------------------
@@ -155,14 +230,19 @@ impl<'t, 'o> State<'t, 'o> {
     }
 
     fn write(&mut self, s: &str) -> EResult<()> {
-        self.out.push_str(s);
-        if self.out.len() > self.limits.max_output_bytes {
-            return Err(Error::limit(self.error_text(format!(
-                "output exceeds the limit of {} bytes",
-                self.limits.max_output_bytes
-            ))));
+        self.tick_per_kib(s.len())?;
+        if s.len() > self.limits.max_output_bytes.saturating_sub(self.out.len()) {
+            return Err(self.output_too_large());
         }
+        self.out.push_str(s);
         Ok(())
+    }
+
+    fn output_too_large(&self) -> Error {
+        Error::limit(self.error_text(format!(
+            "output exceeds the limit of {} bytes",
+            self.limits.max_output_bytes
+        )))
     }
 
     fn walk_if_or_with(&mut self, is_with: bool, dot: &RVal, b: &'t Branch) -> Result<(), Stop> {
@@ -196,7 +276,7 @@ impl<'t, 'o> State<'t, 'o> {
     fn walk_range(&mut self, dot: &RVal, node: &'t Node, r: &'t Branch) -> Result<(), Stop> {
         self.at = At::Node(node);
         let mark = self.vars.len();
-        let result = self.walk_range_inner(dot, r);
+        let result = self.walk_range_inner(dot, node, r);
         self.vars.truncate(mark);
         match result {
             Err(Stop::Break) => Ok(()),
@@ -204,12 +284,14 @@ impl<'t, 'o> State<'t, 'o> {
         }
     }
 
-    fn walk_range_inner(&mut self, dot: &RVal, r: &'t Branch) -> Result<(), Stop> {
+    fn walk_range_inner(&mut self, dot: &RVal, node: &'t Node, r: &'t Branch) -> Result<(), Stop> {
         let val = self.eval_pipeline(dot, Some(&r.pipe))?;
         let body_mark = self.vars.len();
         let mut ran = false;
         match &val.v {
             Value::List(list) => {
+                // An interrupt between iterations names the range.
+                self.at = At::Node(node);
                 for (i, item) in list.items.iter().enumerate() {
                     ran = true;
                     let elem = RVal::elem(item.clone(), list.elem_type());
@@ -217,6 +299,7 @@ impl<'t, 'o> State<'t, 'o> {
                 }
             }
             Value::Map(map) => {
+                self.at = At::Node(node);
                 for (key, item) in map.entries.iter() {
                     ran = true;
                     let elem = RVal::elem(item.clone(), map.elem_type());
@@ -249,6 +332,7 @@ impl<'t, 'o> State<'t, 'o> {
         index: RVal,
         elem: RVal,
     ) -> Result<(), Stop> {
+        self.tick(1)?;
         let n = r.pipe.decl.len();
         if n > 0 {
             let top = self.vars.len() - 1;
@@ -291,6 +375,7 @@ impl<'t, 'o> State<'t, 'o> {
             vars: vec![("$".into(), new_dot.clone())],
             depth: self.depth + 1,
             nesting: self.nesting,
+            until_poll: self.until_poll,
             at: At::None,
         };
         inner.walk_list(&new_dot, &tree.root)
@@ -300,6 +385,7 @@ impl<'t, 'o> State<'t, 'o> {
 
     fn eval_pipeline(&mut self, dot: &RVal, pipe: Option<&'t Pipe>) -> EResult<RVal> {
         let Some(pipe) = pipe else {
+            self.tick(1)?; // a template call without a pipeline still counts
             return Ok(RVal::missing());
         };
         self.at = At::Pipe(pipe);
@@ -328,6 +414,7 @@ impl<'t, 'o> State<'t, 'o> {
     }
 
     fn eval_command(&mut self, dot: &RVal, cmd: &'t Command, fin: Option<RVal>) -> EResult<RVal> {
+        self.tick(1)?;
         let first = &cmd.args[0];
         match first {
             Operand::Field { idents, .. } => {
@@ -519,14 +606,19 @@ impl<'t, 'o> State<'t, 'o> {
             return self.eval_and_or(*b == Builtin::Or, dot, args, fin);
         }
         let argv = self.eval_call_args(dot, sig, args, fin, num_in)?;
+        let ctx = self.call_context();
         let result = match callee {
-            Callee::Builtin(b) => b.call(&argv),
-            Callee::User(f) => call_user(f, &argv),
+            Callee::Builtin(b) => b.call(&ctx, &argv),
+            Callee::User(f) => call_user(f, &ctx, &argv),
         };
-        result.or_else(|err| {
-            self.at = node;
-            self.errorf(format!("error calling {name}: {err}"))
-        })
+        let checked = result.and_then(|v| Ok((self.check_result_size(&v.v)?, v)));
+        match checked {
+            Ok((size, v)) => {
+                self.tick_per_kib(size.saturating_add(string_bytes(&argv)))?;
+                Ok(v)
+            }
+            Err(err) => Err(self.call_error(node, name, err)),
+        }
     }
 
     fn eval_and_or(
@@ -702,17 +794,26 @@ impl<'t, 'o> State<'t, 'o> {
                     Value::Ptr(s) => Value::Struct(s.clone()),
                     other => other.clone(),
                 };
-                let mut text = String::new();
-                gofmt::write_value(&mut text, &shown);
-                self.write(&text)?;
+                let before = self.out.len();
+                let written =
+                    gofmt::write_value_bounded(self.out, &shown, self.limits.max_output_bytes);
+                if written.is_err() {
+                    return Err(Stop::Err(self.output_too_large()));
+                }
+                self.tick_per_kib(self.out.len() - before)?;
             }
         }
         Ok(())
     }
 }
 
-fn call_user(f: &Function, argv: &[RVal]) -> Result<RVal, String> {
+fn call_user(f: &Function, ctx: &CallContext, argv: &[RVal]) -> Result<RVal, FuncError> {
     let values: Vec<Value> = argv.iter().map(|a| a.v.clone()).collect();
-    let result = f.call(&values).map_err(|e| e.0)?;
+    let result = f.call_in(ctx, &values)?;
     Ok(RVal::elem(result, &f.signature().result))
+}
+
+/// Bytes of the string arguments of a call.
+fn string_bytes(argv: &[RVal]) -> usize {
+    argv.iter().map(|a| a.v.as_str().map_or(0, str::len)).fold(0, usize::saturating_add)
 }

@@ -4,21 +4,55 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::limits::{CallContext, TooLarge};
 use crate::value::{Type, Value};
 
 /// The error a template function returns; its text appears after `error calling NAME: `.
+/// A function that refuses to build a value over the size limit returns
+/// [`FuncError::from(TooLarge)`](TooLarge), which fails the execution with
+/// [`ErrorKind::Limit`](crate::ErrorKind::Limit) instead of `Exec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FuncError(pub String);
+pub struct FuncError {
+    message: String,
+    too_large: bool,
+}
 
 impl FuncError {
     pub fn new(msg: impl Into<String>) -> FuncError {
-        FuncError(msg.into())
+        FuncError { message: msg.into(), too_large: false }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the function refused because its result would exceed the value-size limit.
+    pub fn is_too_large(&self) -> bool {
+        self.too_large
+    }
+}
+
+impl From<TooLarge> for FuncError {
+    fn from(e: TooLarge) -> FuncError {
+        FuncError { message: e.to_string(), too_large: true }
+    }
+}
+
+impl From<String> for FuncError {
+    fn from(message: String) -> FuncError {
+        FuncError::new(message)
+    }
+}
+
+impl From<&str> for FuncError {
+    fn from(message: &str) -> FuncError {
+        FuncError::new(message)
     }
 }
 
 impl fmt::Display for FuncError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -86,7 +120,7 @@ impl fmt::Display for Signature {
     }
 }
 
-type Callable = dyn Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync;
+type Callable = dyn Fn(&CallContext, &[Value]) -> Result<Value, FuncError> + Send + Sync;
 
 /// A function value: a signature and the closure that implements it. Closures may capture
 /// shared state (an `Arc` of a key store, say); they receive arguments already converted to
@@ -102,6 +136,16 @@ impl Function {
     where
         F: Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
     {
+        Function::with_context(sig, move |_, args| imp(args))
+    }
+
+    /// A function that also receives the [`CallContext`] of the execution calling it: what a
+    /// function that can build large values needs to refuse before it allocates more than
+    /// [`Limits::max_value_bytes`](crate::Limits::max_value_bytes).
+    pub fn with_context<F>(sig: Signature, imp: F) -> Function
+    where
+        F: Fn(&CallContext, &[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
+    {
         Function { sig: Arc::new(sig), imp: Arc::new(imp) }
     }
 
@@ -109,13 +153,18 @@ impl Function {
         &self.sig
     }
 
+    /// Calls the function with the default [`CallContext`].
+    pub fn call(&self, args: &[Value]) -> Result<Value, FuncError> {
+        self.call_in(&CallContext::default(), args)
+    }
+
     /// Calls the function; a panic inside it becomes an error carrying the panic message, as
     /// Go's template engine recovers panics in functions.
-    pub fn call(&self, args: &[Value]) -> Result<Value, FuncError> {
+    pub fn call_in(&self, ctx: &CallContext, args: &[Value]) -> Result<Value, FuncError> {
         let imp = &self.imp;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imp(args))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| imp(ctx, args))) {
             Ok(result) => result,
-            Err(payload) => Err(FuncError(panic_message(payload.as_ref()))),
+            Err(payload) => Err(FuncError::new(panic_message(payload.as_ref()))),
         }
     }
 }

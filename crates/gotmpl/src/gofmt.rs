@@ -22,12 +22,33 @@
 
 use std::sync::Arc;
 
+use crate::limits::TooLarge;
 use crate::value::{List, Map, Struct, Type, Value};
 
 /// `fmt.Sprint`: operands formatted with `%v`, a space between two operands when neither is a
 /// string.
 pub fn sprint(args: &[Value]) -> String {
-    let mut p = Printer::default();
+    sprint_bounded(args, usize::MAX).unwrap_or_default()
+}
+
+/// `fmt.Sprintln`: operands formatted with `%v`, always space-separated, newline-terminated.
+pub fn sprintln(args: &[Value]) -> String {
+    sprintln_bounded(args, usize::MAX).unwrap_or_default()
+}
+
+/// `fmt.Sprintf`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    sprintf_bounded(format, args, usize::MAX).unwrap_or_default()
+}
+
+/// Appends `v` as `fmt.Fprint(w, v)` would write it (one operand, `%v`, no flags).
+pub fn write_value(out: &mut String, v: &Value) {
+    let _ = write_value_bounded(out, v, usize::MAX);
+}
+
+/// [`sprint`] that stops, without allocating more, once the text would pass `limit` bytes.
+pub fn sprint_bounded(args: &[Value], limit: usize) -> Result<String, TooLarge> {
+    let mut p = Printer::bounded(String::new(), limit);
     let mut prev_string = false;
     for (i, arg) in args.iter().enumerate() {
         let is_string = matches!(arg, Value::String(_));
@@ -36,35 +57,135 @@ pub fn sprint(args: &[Value]) -> String {
         }
         p.print_arg(arg, 'v');
         prev_string = is_string;
+        if p.buf.is_over() {
+            break;
+        }
     }
-    p.buf
+    p.buf.into_result()
 }
 
-/// `fmt.Sprintln`: operands formatted with `%v`, always space-separated, newline-terminated.
-pub fn sprintln(args: &[Value]) -> String {
-    let mut p = Printer::default();
+/// [`sprintln`] that stops, without allocating more, once the text would pass `limit` bytes.
+pub fn sprintln_bounded(args: &[Value], limit: usize) -> Result<String, TooLarge> {
+    let mut p = Printer::bounded(String::new(), limit);
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
             p.buf.push(' ');
         }
         p.print_arg(arg, 'v');
+        if p.buf.is_over() {
+            break;
+        }
     }
     p.buf.push('\n');
-    p.buf
+    p.buf.into_result()
 }
 
-/// `fmt.Sprintf`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
-    let mut p = Printer::default();
+/// [`sprintf`] that stops, without allocating more, once the text would pass `limit` bytes.
+pub fn sprintf_bounded(format: &str, args: &[Value], limit: usize) -> Result<String, TooLarge> {
+    let mut p = Printer::bounded(String::new(), limit);
     p.do_printf(format, args);
-    p.buf
+    p.buf.into_result()
 }
 
-/// Appends `v` as `fmt.Fprint(w, v)` would write it (one operand, `%v`, no flags).
-pub fn write_value(out: &mut String, v: &Value) {
-    let mut p = Printer { buf: std::mem::take(out), ..Printer::default() };
+/// [`write_value`] that stops once `out` would grow past `limit` bytes in all; `out` then
+/// holds what fitted.
+pub fn write_value_bounded(out: &mut String, v: &Value, limit: usize) -> Result<(), TooLarge> {
+    let mut p = Printer::bounded(std::mem::take(out), limit);
     p.print_arg(v, 'v');
-    *out = p.buf;
+    let over = p.buf.is_over();
+    *out = p.buf.s;
+    if over {
+        return Err(TooLarge { size: None, limit });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the text goes: a string that refuses to grow past a limit.
+
+/// Something text can be appended to.
+pub(crate) trait Sink {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+}
+
+impl Sink for String {
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+}
+
+/// A `String` that refuses to grow past `limit` bytes: an append that would pass it is
+/// dropped and marks the buffer as over, and nothing is appended after that. This is how a
+/// `printf` of a hundred 60 MB arguments fails after writing 64 MiB instead of allocating 6 GB.
+pub(crate) struct LimitedString {
+    s: String,
+    limit: usize,
+    over: bool,
+}
+
+impl LimitedString {
+    pub(crate) fn new(s: String, limit: usize) -> LimitedString {
+        LimitedString { s, limit, over: false }
+    }
+
+    /// Bytes that may still be appended.
+    pub(crate) fn remaining(&self) -> usize {
+        self.limit.saturating_sub(self.s.len())
+    }
+
+    fn fits(&mut self, n: usize) -> bool {
+        if self.over || n > self.remaining() {
+            self.over = true;
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn push_repeated(&mut self, c: char, n: usize) {
+        if self.fits(n.saturating_mul(c.len_utf8())) {
+            self.s.extend(std::iter::repeat_n(c, n));
+        }
+    }
+
+    pub(crate) fn mark_over(&mut self) {
+        self.over = true;
+    }
+
+    pub(crate) fn is_over(&self) -> bool {
+        self.over
+    }
+
+    pub(crate) fn into_result(self) -> Result<String, TooLarge> {
+        if self.over {
+            return Err(TooLarge { size: None, limit: self.limit });
+        }
+        Ok(self.s)
+    }
+}
+
+impl Sink for LimitedString {
+    fn push(&mut self, c: char) {
+        if self.fits(c.len_utf8()) {
+            self.s.push(c);
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if self.fits(s.len()) {
+            self.s.push_str(s);
+        }
+    }
+}
+
+impl Default for LimitedString {
+    fn default() -> LimitedString {
+        LimitedString::new(String::new(), usize::MAX)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,13 +207,17 @@ struct Flags {
 
 #[derive(Default)]
 struct Printer {
-    buf: String,
+    buf: LimitedString,
     fl: Flags,
     wid: usize,
     prec: usize,
 }
 
 impl Printer {
+    fn bounded(buf: String, limit: usize) -> Printer {
+        Printer { buf: LimitedString::new(buf, limit), ..Printer::default() }
+    }
+
     fn clear_flags(&mut self) {
         self.fl = Flags::default();
         self.wid = 0;
@@ -101,7 +226,7 @@ impl Printer {
 
     fn write_padding(&mut self, n: usize) {
         let c = if self.fl.zero { '0' } else { ' ' };
-        self.buf.extend(std::iter::repeat_n(c, n));
+        self.buf.push_repeated(c, n);
     }
 
     /// Appends `s` padded to the width (counted in runes) on the left, or on the right with `-`.
@@ -239,6 +364,10 @@ impl Printer {
             width += 2;
         }
         let padding = if self.fl.wid_present { self.wid.saturating_sub(width) } else { 0 };
+        if width.saturating_add(padding) > self.buf.remaining() {
+            self.buf.mark_over();
+            return;
+        }
         if !self.fl.minus {
             self.write_padding(padding);
         }
@@ -266,8 +395,14 @@ impl Printer {
         if self.fl.sharp && can_backquote(s) {
             self.pad(&format!("`{s}`"));
         } else {
-            let q = quote_with(s, '"', self.fl.plus);
-            self.pad(&q);
+            // Quoting can grow a string up to ten times; stop where the buffer would anyway.
+            let mut q = LimitedString::new(String::new(), self.buf.remaining());
+            quote_into(&mut q, s, '"', self.fl.plus);
+            if q.is_over() {
+                self.buf.mark_over();
+                return;
+            }
+            self.pad(&q.s);
         }
     }
 
@@ -366,7 +501,7 @@ fn sharp_float(num: &str, verb: u8, prec: i32) -> String {
     out
 }
 
-fn push_hex_byte(buf: &mut String, c: u8, upper: bool) {
+fn push_hex_byte(buf: &mut impl Sink, c: u8, upper: bool) {
     let digits = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
     buf.push(char::from(digits[usize::from(c >> 4)]));
     buf.push(char::from(digits[usize::from(c & 0xF)]));
@@ -615,6 +750,9 @@ impl Printer {
             }
             self.buf.push('{');
             for (i, item) in l.items.iter().enumerate() {
+                if self.buf.is_over() {
+                    return true;
+                }
                 if i > 0 {
                     self.buf.push_str(", ");
                 }
@@ -624,6 +762,9 @@ impl Printer {
         } else {
             self.buf.push('[');
             for (i, item) in l.items.iter().enumerate() {
+                if self.buf.is_over() {
+                    return true;
+                }
                 if i > 0 {
                     self.buf.push(' ');
                 }
@@ -648,6 +789,9 @@ impl Printer {
         }
         let elem = m.elem_type();
         for (i, (k, v)) in m.entries.iter().enumerate() {
+            if self.buf.is_over() {
+                return true;
+            }
             if i > 0 {
                 self.buf.push_str(if sharp_v { ", " } else { " " });
             }
@@ -668,6 +812,9 @@ impl Printer {
         }
         self.buf.push('{');
         for (i, ((name, ty), v)) in s.ty.fields.iter().zip(&s.fields).enumerate() {
+            if self.buf.is_over() {
+                return true;
+            }
             if i > 0 {
                 self.buf.push_str(if sharp_v { ", " } else { " " });
             }
@@ -784,7 +931,7 @@ impl Printer {
             good_arg_num: true,
             after_index: false,
         };
-        while sc.i < fb.len() {
+        while sc.i < fb.len() && !self.buf.is_over() {
             sc.good_arg_num = true;
             let start = sc.i;
             while sc.i < fb.len() && fb[sc.i] != b'%' {
@@ -941,7 +1088,7 @@ pub fn quote_rune(r: char) -> String {
     s
 }
 
-fn quote_rune_into(buf: &mut String, r: char, ascii_only: bool) {
+fn quote_rune_into(buf: &mut impl Sink, r: char, ascii_only: bool) {
     buf.push('\'');
     escape_rune(buf, r, '\'', ascii_only);
     buf.push('\'');
@@ -950,15 +1097,19 @@ fn quote_rune_into(buf: &mut String, r: char, ascii_only: bool) {
 /// `strconv.Quote` (or `QuoteToASCII` when `ascii_only`) with the given quote character.
 fn quote_with(s: &str, quote: char, ascii_only: bool) -> String {
     let mut buf = String::with_capacity(s.len() + 2);
-    buf.push(quote);
-    for r in s.chars() {
-        escape_rune(&mut buf, r, quote, ascii_only);
-    }
-    buf.push(quote);
+    quote_into(&mut buf, s, quote, ascii_only);
     buf
 }
 
-fn escape_rune(buf: &mut String, r: char, quote: char, ascii_only: bool) {
+fn quote_into(buf: &mut impl Sink, s: &str, quote: char, ascii_only: bool) {
+    buf.push(quote);
+    for r in s.chars() {
+        escape_rune(buf, r, quote, ascii_only);
+    }
+    buf.push(quote);
+}
+
+fn escape_rune(buf: &mut impl Sink, r: char, quote: char, ascii_only: bool) {
     if r == quote || r == '\\' {
         buf.push('\\');
         buf.push(r);

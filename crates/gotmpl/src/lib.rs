@@ -23,7 +23,19 @@
 //! - [`gofmt`] prints values as Go's `fmt` does (`[a b]`, `map[k:v]`, `{k v}`, `1e+21`).
 //! - Functions are injected by the caller ([`Function`]) with a Go [`Signature`]; they may
 //!   capture shared state, and a panic inside one becomes an error, never a crash.
-//! - [`Limits`] bound template recursion and output size so a hostile template is an error.
+//! - [`Limits`] make a hostile template an error, never a crash, a hang or an abort for lack of
+//!   memory: they bound template recursion and nesting (native stack), the output
+//!   (`max_output_bytes`) and every intermediate value (`max_value_bytes`, default
+//!   [`DEFAULT_MAX_VALUE_BYTES`]). Values are measured by [`Value::owned_size`] (string bytes
+//!   plus [`ELEMENT_OVERHEAD`] per element; parts shared with other values are not charged
+//!   again). The builtins that build text write into a buffer that refuses to grow past the
+//!   limit, functions can learn it from their [`CallContext`] and refuse early, and the
+//!   executor checks every call's result; all of these fail with [`ErrorKind::Limit`].
+//!   Go's `fmt` caps widths and precisions near 10^7 and so do we.
+//! - The caller stops a running execution through [`Limits::interrupt`]: an [`Interrupt`]
+//!   hook polled every [`Interrupt::POLL_INTERVAL`] steps (and sooner when steps move much
+//!   data); a stop is an error of kind [`ErrorKind::Interrupted`] carrying the hook's reason.
+//!   The engine keeps no clock: time budgets and signals are the caller's.
 //!
 //! The engine is pure: no I/O, no threads, no global state.
 #![forbid(unsafe_code)]
@@ -35,6 +47,7 @@ mod exec;
 mod func;
 pub mod gofmt;
 mod lex;
+mod limits;
 mod parse;
 mod raw_bytes;
 mod rval;
@@ -46,27 +59,10 @@ use std::sync::Arc;
 
 pub use error::{Error, ErrorKind};
 pub use func::{FuncError, Function, Signature};
-pub use value::{List, Map, Object, Struct, StructType, Type, Value};
-
-/// Safety limits for execution.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Nested `{{template}}` calls allowed (Go allows 100000; each level costs native stack
-    /// here, so the default is lower).
-    pub max_template_depth: usize,
-    /// Nested lists being executed (bodies of `if`/`with`/`range` and called templates,
-    /// across template calls). Bounds native stack use: with the defaults, execution fits in
-    /// a 2 MiB stack in optimised builds (tested) and needs up to 4 MiB unoptimised.
-    pub max_nesting: usize,
-    /// Bytes of output after which execution fails.
-    pub max_output_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits { max_template_depth: 1000, max_nesting: 1500, max_output_bytes: 1 << 30 }
-    }
-}
+pub use limits::{CallContext, Interrupt, Limits, TooLarge, DEFAULT_MAX_VALUE_BYTES};
+pub use value::{
+    List, Map, Object, Struct, StructType, Type, Value, ELEMENT_OVERHEAD, ENTRY_OVERHEAD,
+};
 
 /// A function map: name → function.
 pub type FuncMap = HashMap<String, Function>;
@@ -191,7 +187,8 @@ impl Template {
         // Go's `Execute(w, nil)` runs with no value at all as dot.
         let data = if matches!(data, Value::Nil) { Value::Missing } else { data.clone() };
         let dot = rval::RVal::plain(data);
-        let mut state = exec::State::new(self, tree, out, dot.clone());
+        let until_poll = std::cell::Cell::new(Interrupt::POLL_INTERVAL);
+        let mut state = exec::State::new(self, tree, out, &until_poll, dot.clone());
         match state.walk_list(&dot, &tree.root) {
             Ok(()) => Ok(()),
             Err(exec::Stop::Err(e)) => Err(e),

@@ -330,6 +330,69 @@ impl Value {
     }
 }
 
+/// Bytes [`Value::owned_size`] charges for each element of a list or field of a struct on top
+/// of what the element itself owns: its slot (a `Value`) and the header of the allocation a
+/// string or container element points to. A list of 64M one-byte strings thus measures about
+/// 3 GiB, close to what it really occupies.
+pub const ELEMENT_OVERHEAD: usize = std::mem::size_of::<Value>() + 2 * std::mem::size_of::<usize>();
+
+/// Bytes charged for each map entry on top of its key's bytes and what its value owns: an
+/// element's overhead plus the key's slot.
+pub const ENTRY_OVERHEAD: usize = ELEMENT_OVERHEAD + std::mem::size_of::<Arc<str>>();
+
+impl Value {
+    /// The memory this value keeps alive on its own, in bytes: a string's length; for a list,
+    /// map or struct, [`ELEMENT_OVERHEAD`] per element (or [`ENTRY_OVERHEAD`] plus the key per
+    /// entry) plus what each element owns. An allocation shared with another value (a string
+    /// or container also held elsewhere, such as the key store's strings that `gets` returns)
+    /// is not owned and counts nothing beyond its slot: dropping this value would not free it,
+    /// and building the value did not allocate it. Scalars, functions and host objects own
+    /// nothing.
+    ///
+    /// Counting stops as soon as the total passes `stop_above`, so measuring costs at most
+    /// about `stop_above / ELEMENT_OVERHEAD` steps whatever the value; the result is then some
+    /// number larger than `stop_above` (a lower bound of the size).
+    pub fn owned_size(&self, stop_above: usize) -> usize {
+        let mut total = 0;
+        self.add_owned_size(&mut total, stop_above);
+        total
+    }
+
+    /// Adds what `self` owns to `total`; false once `total` passed `stop_above`.
+    fn add_owned_size(&self, total: &mut usize, stop_above: usize) -> bool {
+        match self {
+            Value::String(s) if Arc::strong_count(s) == 1 => *total = total.saturating_add(s.len()),
+            Value::List(l) if Arc::strong_count(l) == 1 => {
+                for item in &l.items {
+                    *total = total.saturating_add(ELEMENT_OVERHEAD);
+                    if !item.add_owned_size(total, stop_above) {
+                        return false;
+                    }
+                }
+            }
+            Value::Map(m) if Arc::strong_count(m) == 1 => {
+                for (key, item) in &m.entries {
+                    let key_bytes = if Arc::strong_count(key) == 1 { key.len() } else { 0 };
+                    *total = total.saturating_add(ENTRY_OVERHEAD + key_bytes);
+                    if !item.add_owned_size(total, stop_above) {
+                        return false;
+                    }
+                }
+            }
+            Value::Struct(s) | Value::Ptr(s) if Arc::strong_count(s) == 1 => {
+                for field in &s.fields {
+                    *total = total.saturating_add(ELEMENT_OVERHEAD);
+                    if !field.add_owned_size(total, stop_above) {
+                        return false;
+                    }
+                }
+            }
+            _ => {}
+        }
+        *total <= stop_above
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
         Value::String(s.into())
@@ -363,5 +426,51 @@ impl From<i64> for Value {
 impl From<f64> for Value {
     fn from(f: f64) -> Value {
         Value::Float(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh_strings(n: usize) -> Value {
+        Value::string_list((0..n).map(|_| "x".to_string()))
+    }
+
+    #[test]
+    fn a_string_owns_its_bytes_unless_shared() {
+        let s = Value::from("x".repeat(100));
+        assert_eq!(s.owned_size(usize::MAX), 100);
+        let shared = s.clone();
+        assert_eq!(shared.owned_size(usize::MAX), 0);
+        assert_eq!(Value::Int(7).owned_size(usize::MAX), 0);
+    }
+
+    #[test]
+    fn a_list_charges_an_overhead_per_element() {
+        assert_eq!(fresh_strings(1000).owned_size(usize::MAX), 1000 * (ELEMENT_OVERHEAD + 1));
+        let ints = Value::list((0..10).map(Value::Int).collect());
+        assert_eq!(ints.owned_size(usize::MAX), 10 * ELEMENT_OVERHEAD);
+    }
+
+    #[test]
+    fn a_map_charges_keys_and_entries() {
+        let entries = [("ab".into(), Value::from("xyz")), ("c".into(), Value::Int(1))];
+        let m = Value::map(entries.into_iter().collect());
+        assert_eq!(m.owned_size(usize::MAX), 2 * ENTRY_OVERHEAD + 3 + 3);
+    }
+
+    #[test]
+    fn shared_elements_count_only_their_slot() {
+        let inner = fresh_strings(1000);
+        let outer = Value::list(vec![inner.clone(), inner.clone()]);
+        assert_eq!(outer.owned_size(usize::MAX), 2 * ELEMENT_OVERHEAD);
+    }
+
+    #[test]
+    fn counting_stops_soon_after_the_bound() {
+        let big = fresh_strings(1_000_000);
+        let size = big.owned_size(1000);
+        assert!(size > 1000 && size <= 1000 + ELEMENT_OVERHEAD + 1, "{size}");
     }
 }

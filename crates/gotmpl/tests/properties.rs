@@ -64,3 +64,34 @@ proptest! {
         let _ = render(&text, &Value::Missing);
     }
 }
+
+fn small_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::Int),
+        any::<f64>().prop_map(Value::Float),
+        "[a-zé\u{1}\"\\\\ ]{0,12}".prop_map(Value::from),
+        proptest::collection::vec("[a-z]{0,4}", 0..4).prop_map(Value::string_list),
+    ]
+}
+
+proptest! {
+    /// The bounded printer gives exactly the unbounded text when it fits, and refuses when
+    /// it does not, wherever the limit falls.
+    #[test]
+    fn bounded_printf_agrees_with_printf_up_to_the_limit(
+        format in "([a-z ]|%[-+# 0]{0,2}[0-9]{0,2}(\\.[0-9])?[vdsqxXfeg%]){0,8}",
+        args in proptest::collection::vec(small_value(), 0..5),
+        limit in 0usize..120,
+    ) {
+        let full = gofmt::sprintf(&format, &args);
+        let bounded = gofmt::sprintf_bounded(&format, &args, limit);
+        if full.len() <= limit {
+            prop_assert_eq!(bounded, Ok(full));
+        } else {
+            prop_assert!(bounded.is_err());
+        }
+        let printed = gofmt::sprint(&args);
+        let bounded = gofmt::sprint_bounded(&args, limit);
+        prop_assert_eq!(bounded.is_ok(), printed.len() <= limit);
+    }
+}

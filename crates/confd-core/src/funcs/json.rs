@@ -12,21 +12,36 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use gotmpl::{Type, Value};
+use gotmpl::{FuncError, TooLarge, Type, Value, DEFAULT_MAX_VALUE_BYTES};
+use gotmpl::{ELEMENT_OVERHEAD, ENTRY_OVERHEAD};
 
 /// Deepest nesting of arrays and objects accepted. Go allows 10000; values that deep can
 /// exhaust a 2 MiB thread stack when the engine prints or drops them (both recurse), so we stop
 /// earlier, with Go's error text (`invalid character '[' exceeded max depth`).
 pub const MAX_DEPTH: usize = 1000;
 
-/// `json(s)`: `json.Unmarshal` into a `map[string]interface{}`.
+/// `json(s)`: `json.Unmarshal` into a `map[string]interface{}`, within the default value-size
+/// limit.
 pub fn unmarshal_object(s: &str) -> Result<Value, String> {
-    unmarshal(s, Kind::Object, Type::map(Type::Any))
+    unmarshal_object_within(s, DEFAULT_MAX_VALUE_BYTES).map_err(|e| e.to_string())
 }
 
-/// `jsonArray(s)`: `json.Unmarshal` into a `[]interface{}`.
+/// `jsonArray(s)`: `json.Unmarshal` into a `[]interface{}`, within the default value-size
+/// limit.
 pub fn unmarshal_array(s: &str) -> Result<Value, String> {
-    unmarshal(s, Kind::Array, Type::slice(Type::Any))
+    unmarshal_array_within(s, DEFAULT_MAX_VALUE_BYTES).map_err(|e| e.to_string())
+}
+
+/// [`unmarshal_object`] that stops, with a [`TooLarge`] error, as soon as the decoded value
+/// would own more than `max_value_bytes` (as [`Value::owned_size`] measures it): 60 MB of
+/// `[1,1,1,…]` would otherwise become 30M elements of several times that size.
+pub fn unmarshal_object_within(s: &str, max_value_bytes: usize) -> Result<Value, FuncError> {
+    unmarshal(s, Kind::Object, Type::map(Type::Any), max_value_bytes)
+}
+
+/// [`unmarshal_array`] within `max_value_bytes`; see [`unmarshal_object_within`].
+pub fn unmarshal_array_within(s: &str, max_value_bytes: usize) -> Result<Value, FuncError> {
+    unmarshal(s, Kind::Array, Type::slice(Type::Any), max_value_bytes)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,7 +50,7 @@ enum Kind {
     Array,
 }
 
-fn unmarshal(s: &str, want: Kind, target: Type) -> Result<Value, String> {
+fn unmarshal(s: &str, want: Kind, target: Type, limit: usize) -> Result<Value, FuncError> {
     let bytes = s.as_bytes();
     check_valid(bytes)?;
     let start = bytes.iter().position(|b| !is_space(*b)).unwrap_or(0);
@@ -49,9 +64,10 @@ fn unmarshal(s: &str, want: Kind, target: Type) -> Result<Value, String> {
     };
     let matches = matches!((want, found), (Kind::Object, "object") | (Kind::Array, "array"));
     if !matches {
-        return Err(format!("json: cannot unmarshal {found} into Go value of type {target}"));
+        let msg = format!("json: cannot unmarshal {found} into Go value of type {target}");
+        return Err(FuncError::new(msg));
     }
-    Builder { b: bytes, pos: start, first_error: None }.build()
+    Builder { b: bytes, pos: start, first_error: None, size: 0, limit }.build()
 }
 
 fn is_space(c: u8) -> bool {
@@ -372,6 +388,10 @@ struct Builder<'a> {
     b: &'a [u8],
     pos: usize,
     first_error: Option<String>,
+    /// What the values built so far own, as `Value::owned_size` counts it.
+    size: usize,
+    /// The most `size` may reach.
+    limit: usize,
 }
 
 impl Builder<'_> {
@@ -394,8 +414,17 @@ impl Builder<'_> {
         self.b[self.pos]
     }
 
+    /// Counts `bytes` more towards the size of the result.
+    fn charge(&mut self, bytes: usize) -> Result<(), TooLarge> {
+        self.size = self.size.saturating_add(bytes);
+        if self.size > self.limit {
+            return Err(TooLarge { size: None, limit: self.limit });
+        }
+        Ok(())
+    }
+
     /// Builds the (already validated) value at `pos`, without recursion.
-    fn build(mut self) -> Result<Value, String> {
+    fn build(mut self) -> Result<Value, FuncError> {
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             // Start a value.
@@ -419,7 +448,11 @@ impl Builder<'_> {
                         continue 'value;
                     }
                 }
-                b'"' => Value::String(self.string().into()),
+                b'"' => {
+                    let text = self.string();
+                    self.charge(text.len())?;
+                    Value::String(text.into())
+                }
                 b't' => self.literal(4, Value::Bool(true)),
                 b'f' => self.literal(5, Value::Bool(false)),
                 b'n' => self.literal(4, Value::Nil),
@@ -432,13 +465,15 @@ impl Builder<'_> {
             loop {
                 let Some(top) = stack.last_mut() else {
                     return match self.first_error.take() {
-                        Some(e) => Err(e),
+                        Some(e) => Err(FuncError::new(e)),
                         None => Ok(value),
                     };
                 };
                 match top {
                     Frame::Object(map, key) => {
+                        let entry = ENTRY_OVERHEAD + key.len();
                         map.insert(key.clone(), value);
+                        self.charge(entry)?;
                         if self.next() == b',' {
                             *key = self.key();
                             continue 'value;
@@ -448,6 +483,7 @@ impl Builder<'_> {
                     }
                     Frame::Array(items) => {
                         items.push(value);
+                        self.charge(ELEMENT_OVERHEAD)?;
                         if self.next() == b',' {
                             continue 'value;
                         }

@@ -12,6 +12,40 @@ pub fn split<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
     s.split(sep).collect()
 }
 
+/// How many strings `split(s, sep)` returns, and their total length, without building them.
+pub fn split_size(s: &str, sep: &str) -> (usize, usize) {
+    if sep.is_empty() {
+        return (s.chars().count(), s.len());
+    }
+    let matches = s.matches(sep).count();
+    (matches + 1, s.len() - matches * sep.len())
+}
+
+/// The length of `replace(s, old, new, n)`, computed without building it.
+pub fn replaced_len(s: &str, old: &str, new: &str, n: i64) -> usize {
+    if old == new || n == 0 {
+        return s.len();
+    }
+    let limit = if n < 0 { usize::MAX } else { usize::try_from(n).unwrap_or(usize::MAX) };
+    let matches = if old.is_empty() {
+        // A match before every character and one at the end.
+        s.chars().count().saturating_add(1).min(limit)
+    } else {
+        s.matches(old).take(limit).count()
+    };
+    (s.len() - matches * old.len()).saturating_add(matches.saturating_mul(new.len()))
+}
+
+/// An upper bound of [`replaced_len`] that does not read `s`.
+pub fn replaced_len_bound(s: &str, old: &str, new: &str, n: i64) -> usize {
+    if new.len() <= old.len() && !old.is_empty() {
+        return s.len();
+    }
+    let most = if old.is_empty() { s.len().saturating_add(1) } else { s.len() / old.len() };
+    let matches = if n < 0 { most } else { most.min(usize::try_from(n).unwrap_or(usize::MAX)) };
+    s.len().saturating_add(matches.saturating_mul(new.len() - old.len().min(new.len())))
+}
+
 /// `strings.Replace(s, old, new, n)`: at most `n` replacements, all when `n < 0`; an empty
 /// `old` matches at the start and after each character.
 pub fn replace(s: &str, old: &str, new: &str, n: i64) -> String {
@@ -89,6 +123,14 @@ pub fn to_lower(s: &str) -> String {
     s.chars().map(simple_lower).collect()
 }
 
+/// The length of `to_upper(s)` (`upper`) or `to_lower(s)`, without building it. Never more
+/// than twice `s.len()`: ASCII maps to ASCII, and no character maps to one more than twice
+/// its length.
+pub fn case_mapped_len(s: &str, upper: bool) -> usize {
+    let map = if upper { simple_upper } else { simple_lower };
+    s.chars().map(|c| map(c).len_utf8()).sum()
+}
+
 /// The simple uppercase mapping of `c`. Rust gives the full mapping; where that is a single
 /// character it is also the simple one. The characters with a multi-character full mapping
 /// have no simple uppercase mapping except the Greek letters with ypogegrammeni, which map to
@@ -126,6 +168,11 @@ fn simple_lower(c: char) -> char {
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The length of `base64_encode(s)`.
+pub fn base64_encoded_len(s: &str) -> usize {
+    s.len().div_ceil(3).saturating_mul(4)
+}
 
 /// `base64.StdEncoding.EncodeToString`.
 pub fn base64_encode(s: &str) -> String {
@@ -285,6 +332,38 @@ mod tests {
         assert_eq!(replace("abc", "", "-", 2), "-a-bc");
         assert_eq!(replace("", "", "-", -1), "-");
         assert_eq!(replace("abc", "x", "-", -1), "abc");
+    }
+
+    #[test]
+    fn sizes_are_those_of_the_results() {
+        let samples = ["", "a", "abc", "aaaa", "héllo wörld", "a,b,,c", "ßİıɐK"];
+        let patterns = ["", "a", "aa", ",", "é", "xyz", "ö"];
+        for s in samples {
+            assert_eq!(base64_encoded_len(s), base64_encode(s).len(), "{s}");
+            assert_eq!(case_mapped_len(s, true), to_upper(s).len(), "{s}");
+            assert_eq!(case_mapped_len(s, false), to_lower(s).len(), "{s}");
+            for sep in patterns {
+                let pieces = split(s, sep);
+                let bytes = pieces.iter().map(|p| p.len()).sum();
+                assert_eq!(split_size(s, sep), (pieces.len(), bytes), "{s:?} {sep:?}");
+                for new in patterns.iter().chain(&["---"]) {
+                    for n in [-1, 0, 1, 2, 100] {
+                        let len = replace(s, sep, new, n).len();
+                        assert_eq!(replaced_len(s, sep, new, n), len, "{s:?} {sep:?} {new:?} {n}");
+                        assert!(replaced_len_bound(s, sep, new, n) >= len, "{s:?} {sep:?} {new:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn case_mapping_at_most_doubles_a_string() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let (up, low) = (simple_upper(c).len_utf8(), simple_lower(c).len_utf8());
+            let most = if c.is_ascii() { 1 } else { 2 * c.len_utf8() };
+            assert!(up <= most && low <= most, "{c:?}");
+        }
     }
 
     #[test]

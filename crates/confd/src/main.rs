@@ -124,6 +124,13 @@ fn start(config: &RawConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let render_timeout = match config.render_timeout() {
+        Ok(t) => t,
+        Err(e) => {
+            log::log(log::Level::Fatal, &e.to_string());
+            return ExitCode::FAILURE;
+        }
+    };
     // As confd: the name as given (`etcdv3` stays `etcdv3`).
     log::info!("Backend set to {}", config.backend);
     let settings = Settings {
@@ -135,6 +142,7 @@ fn start(config: &RawConfig) -> ExitCode {
         host: Arc::new(SystemHost::new()),
         cancel: confd_apply::Cancel::new(),
         notices: Default::default(),
+        render_timeout,
     };
     let source = Source {
         confdir: Path::new(&config.confdir).to_path_buf(),

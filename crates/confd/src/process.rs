@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
 use confd_core::funcs::safe::Rejections;
@@ -23,6 +23,9 @@ pub struct Settings {
     pub cancel: Cancel,
     /// What renders left out, so each is warned about once.
     pub notices: Notices,
+    /// The time budget of one render (`-render-timeout`), unless a resource sets its own;
+    /// zero = none.
+    pub render_timeout: Duration,
 }
 
 /// Why a resource failed; the text names the resource file and what went wrong.
@@ -208,7 +211,9 @@ fn render(
     let name = base_name(&res.src);
     let rejections = Rejections::new();
     let funcs = confd_funcs_with(Arc::new(store), settings.host.clone(), rejections.clone());
+    let budget = res.render_timeout.unwrap_or(settings.render_timeout);
     let tmpl = gotmpl::Template::new(&name)
+        .with_limits(render_limits(budget, &settings.cancel))
         .funcs(funcs)
         .parse_bytes(&text)
         .map_err(|e| format!("Unable to process template {}, {e}", res.src.display()))?;
@@ -216,6 +221,23 @@ fn render(
     notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
     settings.notices.report(&res.path, notices);
     rendered
+}
+
+/// The engine's default limits, and an interrupt that stops the render when its time budget
+/// (`render_timeout`; zero = none) is spent or confd is told to stop (SIGTERM/SIGINT).
+fn render_limits(budget: Duration, cancel: &Cancel) -> gotmpl::Limits {
+    let deadline = (!budget.is_zero()).then(|| Instant::now().checked_add(budget)).flatten();
+    let cancel = cancel.clone();
+    let interrupt = gotmpl::Interrupt::new(move || {
+        if cancel.is_cancelled() {
+            return Some("confd is stopping".into());
+        }
+        let late = deadline.is_some_and(|d| Instant::now() >= d);
+        late.then(|| {
+            format!("the render took longer than its budget of {budget:?} (render_timeout)")
+        })
+    });
+    gotmpl::Limits { interrupt: Some(interrupt), ..gotmpl::Limits::default() }
 }
 
 /// Warnings about what a render left out, each logged once while it persists: a bad entry

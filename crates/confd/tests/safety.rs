@@ -213,3 +213,113 @@ fn a_latin1_template_renders_its_bytes_unchanged() {
         .assert_code(0);
     assert_eq!(fs::read(sb.path("out/latin1.conf")).unwrap(), b"# caf\xe9\nvalue=v\n");
 }
+
+const ENDLESS: &str = "{{range seq 1 1048576}}{{range seq 1 1048576}}{{end}}{{end}}";
+const REPLACE_BOMB: &str =
+    "{{$s := \"x\"}}{{range seq 1 22}}{{$s = replace $s \"\" $s -1}}{{end}}{{$s}}";
+const PRINTF_BOMB: &str =
+    "{{$s := \"x\"}}{{range seq 1 40}}{{$s = printf \"%s%s\" $s $s}}{{end}}{{$s}}";
+
+/// A sandbox with the resource `bomb.toml` rendering `template` into `out/bomb.conf`, and
+/// `good.toml` rendering the data's value into `out/good.conf`.
+fn bomb_and_good(template: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.template("bomb.tmpl", template);
+    sb.template("good.tmpl", "value={{ getv \"/app/value\" }}\n");
+    for name in ["bomb", "good"] {
+        sb.resource(
+            &format!("{name}.toml"),
+            &format!(
+                "[template]\nsrc = \"{name}.tmpl\"\ndest = \"{}\"\nkeys = [\"/app\"]\n",
+                sb.p(&format!("out/{name}.conf"))
+            ),
+        );
+    }
+    sb.write("data/app.yaml", "app:\n  value: \"v1\"\n");
+    sb
+}
+
+fn file_backend_args(sb: &Sandbox, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["-backend", "file", "-file", &sb.p("data/app.yaml")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["-confdir".to_string(), sb.p("confdir")]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+#[test]
+fn an_endless_render_fails_when_its_budget_is_spent() {
+    let sb = bomb_and_good(ENDLESS);
+    let run = sb.run_confd(&file_backend_args(&sb, &["-onetime", "-render-timeout", "500ms"]));
+    run.assert_code(1);
+    run.assert_logged(
+        "ERROR",
+        &["bomb.toml", "execution interrupted", "longer than its budget of 500ms"],
+    );
+    assert_eq!(sb.read("out/good.conf"), "value=v1\n", "the other resource still renders");
+    assert!(!sb.exists("out/bomb.conf"));
+}
+
+#[test]
+fn a_resource_s_render_timeout_overrides_the_flag() {
+    let sb = bomb_and_good(ENDLESS);
+    let toml = sb.read("confdir/conf.d/bomb.toml") + "render_timeout = \"300ms\"\n";
+    sb.resource("bomb.toml", &toml);
+    let run = sb.run_confd(&file_backend_args(&sb, &["-onetime", "-render-timeout", "1h"]));
+    run.assert_code(1);
+    run.assert_logged("ERROR", &["bomb.toml", "longer than its budget of 300ms"]);
+}
+
+#[test]
+fn memory_bombs_fail_with_a_limit_error_instead_of_aborting() {
+    for bomb in [REPLACE_BOMB, PRINTF_BOMB] {
+        let sb = bomb_and_good(bomb);
+        let run = sb.run_confd(&file_backend_args(&sb, &["-onetime"]));
+        run.assert_code(1);
+        run.assert_logged("ERROR", &["bomb.toml", "exceeds the limit of 67108864 bytes"]);
+        assert_eq!(sb.read("out/good.conf"), "value=v1\n");
+        assert!(!sb.exists("out/bomb.conf"));
+    }
+}
+
+/// In watch mode a bomb costs only its own resource: the daemon stays up and the other
+/// resource follows the data.
+#[test]
+fn in_watch_mode_the_daemon_survives_bombs_and_serves_the_rest() {
+    let sb = bomb_and_good(PRINTF_BOMB);
+    let endless = sb.read("confdir/conf.d/bomb.toml").replace("bomb", "endless");
+    sb.template("endless.tmpl", ENDLESS);
+    sb.resource("endless.toml", &endless);
+    let args = file_backend_args(&sb, &["-watch", "-render-timeout", "500ms"]);
+    let mut confd = sb.spawn(sb.confd(&args));
+    confd.wait_for_log("exceeds the limit of 67108864 bytes");
+    confd.wait_for_log("longer than its budget of 500ms");
+    assert!(
+        wait_until(EVENT_TIMEOUT, || sb.try_read("out/good.conf").as_deref() == Some("value=v1\n"))
+    );
+    sb.write("data/app.yaml", "app:\n  value: \"v2\"\n");
+    let followed =
+        wait_until(EVENT_TIMEOUT, || sb.try_read("out/good.conf").as_deref() == Some("value=v2\n"));
+    assert!(followed, "good.conf did not follow; stderr:\n{}", confd.stderr());
+    confd.assert_running();
+}
+
+/// SIGTERM (and SIGINT) stop a render that has no time budget at once, in every mode.
+#[test]
+fn sigterm_stops_a_running_render_at_once() {
+    for (mode, sig) in [("-watch", "TERM"), ("-onetime", "INT"), ("-interval=600", "TERM")] {
+        let sb = bomb_and_good(ENDLESS);
+        let args = file_backend_args(&sb, &[mode, "-render-timeout", "0", "-log-level", "debug"]);
+        let mut confd = sb.spawn(sb.confd(&args));
+        confd.wait_for_log("Compiling source template");
+        std::thread::sleep(Duration::from_millis(200)); // well inside the endless render
+        confd.signal(sig);
+        let status = confd.wait_exit(Duration::from_secs(1));
+        assert!(status.is_some(), "{mode}: still running 1 s after SIG{sig}:\n{}", confd.stderr());
+        let want = if mode == "-onetime" { 1 } else { 0 };
+        assert_eq!(status.unwrap().code(), Some(want), "{mode}; stderr:\n{}", confd.stderr());
+        assert!(!sb.exists("out/bomb.conf"));
+    }
+}

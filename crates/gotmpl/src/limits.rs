@@ -41,7 +41,7 @@ impl Default for Limits {
         Limits {
             max_template_depth: 1000,
             max_nesting: 1500,
-            max_output_bytes: 1 << 30,
+            max_output_bytes: 256 << 20,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             interrupt: None,
         }

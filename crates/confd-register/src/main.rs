@@ -1,15 +1,8 @@
-//! confd-register: registers a service instance in etcd while it is healthy, under a lease it
-//! keeps alive, for confd to render into nginx's configuration. See `agent` for the theory of
-//! operation and `cli` for the command line and what is validated.
+//! confd-register: start-up. The modules are in the library half (`lib.rs`).
 #![forbid(unsafe_code)]
 
-mod agent;
-mod check;
-mod cli;
-mod docker;
-mod log;
-
-use cli::Parsed;
+use confd_register::cli::Parsed;
+use confd_register::{agent, cli, docker};
 
 fn main() {
     let args: Vec<String> =
@@ -38,7 +31,7 @@ fn main() {
 }
 
 /// This machine's name (for the default instance id and the log lines).
-pub fn hostname() -> String {
+fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

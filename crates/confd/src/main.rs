@@ -5,16 +5,6 @@
 //! `-watch`, or interval).
 #![forbid(unsafe_code)]
 
-mod backend;
-mod cli;
-mod config;
-mod log;
-mod process;
-mod resources;
-mod run;
-mod watch;
-mod watch_etcd;
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,10 +13,11 @@ use std::time::Duration;
 use confd_apply::Options;
 use confd_core::funcs::SystemHost;
 
-use crate::backend::Backend;
-use crate::config::{LogFormat, LogLevel, RawConfig};
-use crate::process::Settings;
-use crate::run::Source;
+use confd::backend::Backend;
+use confd::config::{LogFormat, LogLevel, RawConfig};
+use confd::process::Settings;
+use confd::run::Source;
+use confd::{cli, config, log, run};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -105,7 +105,11 @@ impl Engine {
     /// Opens the event stream of `path` (`/events?filters=…`). The answer's head must come
     /// within the request time limit; then [`EventStream::next`] says [`Next::Idle`] after
     /// `idle` without an event.
-    pub fn events(&self, path: &str, idle: Duration) -> Result<EventStream, EngineError> {
+    pub fn events(
+        &self,
+        path: &str,
+        idle: Duration,
+    ) -> Result<EventStream<UnixStream>, EngineError> {
         let what = "event stream";
         let mut conn = self.request(what, path, Some(self.timeout))?;
         if conn.status != 200 {
@@ -124,7 +128,7 @@ impl Engine {
         what: &str,
         path: &str,
         timeout: Option<Duration>,
-    ) -> Result<Response, EngineError> {
+    ) -> Result<Response<UnixStream>, EngineError> {
         let io = |source| EngineError::Io { what: what.into(), source };
         let mut stream = UnixStream::connect(&self.socket)
             .map_err(|source| EngineError::Unreachable { socket: self.socket.clone(), source })?;
@@ -150,15 +154,15 @@ fn status_error(what: &str, status: u16, body: &[u8]) -> EngineError {
     EngineError::Status { what: what.into(), status, message }
 }
 
-struct Response {
-    reader: BufReader<UnixStream>,
+struct Response<R> {
+    reader: BufReader<R>,
     status: u16,
     chunked: bool,
     length: Option<usize>,
 }
 
-impl Response {
-    fn read_head(mut reader: BufReader<UnixStream>, what: &str) -> Result<Response, EngineError> {
+impl<R: Read> Response<R> {
+    fn read_head(mut reader: BufReader<R>, what: &str) -> Result<Response<R>, EngineError> {
         let status_line = read_line(&mut reader, what)?;
         let status = status_line
             .split(' ')
@@ -220,16 +224,16 @@ impl Response {
 }
 
 /// The `/events` stream: one [`Event`] at a time, as the engine sends them.
-pub struct EventStream {
-    conn: Response,
+pub struct EventStream<R> {
+    conn: Response<R>,
     buf: Vec<u8>,
     chunk_left: usize,
     done: bool,
 }
 
-impl EventStream {
+impl<R: Read> EventStream<R> {
     /// The next event, or that there was none for a while, or that the stream ended.
-    pub fn next(&mut self) -> Result<Next, EngineError> {
+    pub fn next_event(&mut self) -> Result<Next, EngineError> {
         const WHAT: &str = "event stream";
         loop {
             if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
@@ -292,14 +296,14 @@ impl EventStream {
     }
 }
 
-fn chunk_size(reader: &mut BufReader<UnixStream>, what: &str) -> Result<usize, EngineError> {
+fn chunk_size<R: Read>(reader: &mut BufReader<R>, what: &str) -> Result<usize, EngineError> {
     let line = read_line(reader, what)?;
     let hex = line.split(';').next().unwrap_or("").trim();
     usize::from_str_radix(hex, 16).map_err(|_| protocol(what, format!("bad chunk size {line:?}")))
 }
 
 /// One header or chunk line, without its CRLF. The end of the stream is an error here.
-fn read_line(reader: &mut BufReader<UnixStream>, what: &str) -> Result<String, EngineError> {
+fn read_line<R: Read>(reader: &mut BufReader<R>, what: &str) -> Result<String, EngineError> {
     let mut line = Vec::new();
     let n = reader
         .by_ref()
@@ -319,6 +323,22 @@ fn read_line(reader: &mut BufReader<UnixStream>, what: &str) -> Result<String, E
         line.pop();
     }
     Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Reads one whole answer from `input` as [`Engine::get`] does with the socket: its status
+/// and its body (by length, chunked or to the end). For tests and fuzzing of the reader.
+pub fn read_answer<R: Read>(input: R) -> Result<(u16, Vec<u8>), EngineError> {
+    let what = "answer";
+    let mut response = Response::read_head(BufReader::new(input), what)?;
+    let body = response.body(what)?;
+    Ok((response.status, body))
+}
+
+/// The event stream of an answer read from `input`, as [`Engine::events`] gives it for the
+/// socket (without the idle time, which only a socket has). For tests and fuzzing.
+pub fn event_stream<R: Read>(input: R) -> Result<EventStream<R>, EngineError> {
+    let conn = Response::read_head(BufReader::new(input), "event stream")?;
+    Ok(EventStream { conn, buf: Vec::new(), chunk_left: 0, done: false })
 }
 
 fn protocol(what: &str, why: String) -> EngineError {
@@ -427,14 +447,38 @@ mod tests {
             Next::Event(e) => e,
             other => panic!("{other:?}"),
         };
-        let e = event(events.next().unwrap());
+        let e = event(events.next_event().unwrap());
         assert_eq!(
             (e.kind.as_str(), e.action.as_str(), e.actor.id.as_str()),
             ("container", "start", "c1")
         );
-        let e = event(events.next().unwrap());
+        let e = event(events.next_event().unwrap());
         assert_eq!((e.action.as_str(), e.actor.id.as_str()), ("die", "c2"));
-        assert!(matches!(events.next().unwrap(), Next::End));
+        assert!(matches!(events.next_event().unwrap(), Next::End));
+    }
+
+    #[test]
+    fn the_readers_refuse_broken_answers_without_reading_past_their_bounds() {
+        // The readers behind the socket, over bytes (as the fuzz target drives them).
+        let ok = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+        assert_eq!(read_answer(&ok[..]).unwrap(), (200, b"{}".to_vec()));
+        let broken: [&[u8]; 5] = [
+            b"",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ];
+        for input in broken {
+            assert!(read_answer(input).is_err(), "{:?}", String::from_utf8_lossy(input));
+        }
+        let huge_event = [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &vec![b'x'; MAX_LINE + 10]].concat();
+        let mut events = event_stream(&huge_event[..]).unwrap();
+        let mut outcome = events.next_event();
+        while let Ok(Next::Idle) = outcome {
+            outcome = events.next_event();
+        }
+        assert!(outcome.unwrap_err().to_string().contains("event too large"));
     }
 
     #[test]
@@ -458,10 +502,10 @@ mod tests {
         });
         let engine = Engine::new(&path);
         let mut events = engine.events("/events", Duration::from_millis(100)).unwrap();
-        assert!(matches!(events.next().unwrap(), Next::Idle));
-        assert!(matches!(events.next().unwrap(), Next::Idle));
+        assert!(matches!(events.next_event().unwrap(), Next::Idle));
+        assert!(matches!(events.next_event().unwrap(), Next::Idle));
         go_on.send(()).unwrap();
-        match events.next().unwrap() {
+        match events.next_event().unwrap() {
             Next::Event(e) => assert_eq!(e.actor.id, "c9"),
             other => panic!("{other:?}"),
         }

@@ -145,7 +145,7 @@ fn follow(
     }
     *backoff = Duration::from_millis(500);
     loop {
-        let event = match events.next() {
+        let event = match events.next_event() {
             Ok(Next::Event(e)) => e,
             Ok(Next::Idle) => {
                 if tx.send(Msg::Synced(list(engine, rules, &label)?)).is_err() {

@@ -1,0 +1,16 @@
+//! confd: drop-in replacement for kelseyhightower/confd — the library half of the binary.
+//!
+//! `main.rs` is start-up only; the modules live here so that the fuzz targets (`fuzz/`) and
+//! the benchmarks reach the parsers of outside input (`cli`, `config`) as the binary uses
+//! them. Nothing here is a stable API.
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod log;
+pub mod process;
+pub mod resources;
+pub mod run;
+pub mod watch;
+pub mod watch_etcd;

@@ -4,4 +4,5 @@
 
 pub mod funcs;
 pub mod host;
+pub mod reconcile;
 pub mod resource;

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use command::{run_command, Cancel, CommandError, CommandOutput};
-pub use stage::{remove_stale_stage_files, StaleStageFile};
+pub use stage::{remove_stale_stage_files, restore, Previous, StaleStageFile};
 
 /// What to write and how.
 #[derive(Debug, Clone)]
@@ -71,7 +71,13 @@ pub enum Outcome {
     /// mode or owner differ).
     WouldChange { differences: Vec<Difference>, diff: String },
     /// Dest was replaced; the caller should run the reload command (unless sync-only).
-    Updated { differences: Vec<Difference>, check_output: Option<String> },
+    /// `previous` is what dest was (`None`: it did not exist), for [`restore`] when the
+    /// server cannot load the new file.
+    Updated {
+        differences: Vec<Difference>,
+        check_output: Option<String>,
+        previous: Option<Previous>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +111,7 @@ fn apply_staged(
     stage: &stage::StageFile,
     target: &stage::Attributes,
 ) -> Result<Outcome, ApplyError> {
-    let differences = stage::differences(req.dest, req.contents, target)?;
+    let (differences, previous) = stage::differences(req.dest, req.contents, target)?;
     if differences.is_empty() {
         return Ok(Outcome::InSync);
     }
@@ -124,7 +130,7 @@ fn apply_staged(
         return Err(ApplyError::Check(CommandError::Cancelled { output: String::new() }));
     }
     stage.replace(req.dest, target)?;
-    Ok(Outcome::Updated { differences, check_output })
+    Ok(Outcome::Updated { differences, check_output, previous })
 }
 
 /// Renders `check_cmd` as confd does: a plain Go template whose only data is `src`.

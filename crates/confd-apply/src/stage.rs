@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::{ApplyError, Difference, Request};
 
 /// Mode and owner the destination should end up with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Attributes {
     pub mode: u32,
     pub uid: u32,
@@ -168,16 +168,18 @@ fn random_seed() -> u64 {
     h.finish()
 }
 
-/// How dest differs from what it should become; empty when in sync. A dest that cannot be
-/// read counts as different (confd logs the error and treats it as changed).
+/// How dest differs from what it should become (empty when in sync), and what it is now
+/// (`None` when it does not exist).
 pub(crate) fn differences(
     dest: &Path,
     contents: &[u8],
     attrs: &Attributes,
-) -> Result<Vec<Difference>, ApplyError> {
+) -> Result<(Vec<Difference>, Option<Previous>), ApplyError> {
     let meta = match fs::metadata(dest) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![Difference::Missing]),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((vec![Difference::Missing], None))
+        }
         Err(source) => return Err(ApplyError::ReadDest { path: dest.to_path_buf(), source }),
     };
     let mut diffs = Vec::new();
@@ -195,7 +197,30 @@ pub(crate) fn differences(
     if current != contents {
         diffs.push(Difference::Contents);
     }
-    Ok(diffs)
+    let was = Attributes { mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid() };
+    Ok((diffs, Some(Previous { contents: current, attrs: was })))
+}
+
+/// What a dest was before it was replaced: its bytes, mode and owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previous {
+    contents: Vec<u8>,
+    attrs: Attributes,
+}
+
+impl Previous {
+    pub fn contents(&self) -> &[u8] {
+        &self.contents
+    }
+}
+
+/// Puts `previous` back as `dest`, staged and renamed like any new file (no check: it is
+/// what was there).
+pub fn restore(dest: &Path, previous: &Previous) -> Result<(), ApplyError> {
+    let stage = StageFile::create(dest, &previous.contents, &previous.attrs)?;
+    let result = stage.replace(dest, &previous.attrs);
+    stage.remove();
+    result
 }
 
 /// A unified diff of dest's current contents against the new ones (`-noop`).

@@ -43,7 +43,11 @@ fn creates_a_missing_dest_with_mode_0644() {
     let out = apply(&req(&dest, b"hello\n")).unwrap();
     assert_eq!(
         out,
-        Outcome::Updated { differences: vec![Difference::Missing], check_output: None }
+        Outcome::Updated {
+            differences: vec![Difference::Missing],
+            check_output: None,
+            previous: None
+        }
     );
     assert_eq!(fs::read(&dest).unwrap(), b"hello\n");
     assert_eq!(mode_of(&dest), 0o644);
@@ -73,14 +77,27 @@ fn keeps_an_existing_dests_mode_unless_one_is_given() {
     apply(&req(&dest, b"new")).unwrap();
     assert_eq!(mode_of(&dest), 0o600);
     let out = apply(&Request { mode: Some(0o640), ..req(&dest, b"new") }).unwrap();
-    assert_eq!(
-        out,
-        Outcome::Updated {
-            differences: vec![Difference::Mode { is: 0o600, should_be: 0o640 }],
-            check_output: None
-        }
-    );
+    let Outcome::Updated { differences, check_output: None, previous: Some(previous) } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(differences, vec![Difference::Mode { is: 0o600, should_be: 0o640 }]);
+    assert_eq!(previous.contents(), b"new");
     assert_eq!(mode_of(&dest), 0o640);
+}
+
+#[test]
+fn restore_puts_back_the_previous_bytes_and_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    fs::write(&dest, "loaded by the server\n").unwrap();
+    fs::set_permissions(&dest, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = apply(&Request { mode: Some(0o644), ..req(&dest, b"new\n") }).unwrap();
+    let Outcome::Updated { previous: Some(previous), .. } = out else { panic!("{out:?}") };
+    assert_eq!(fs::read(&dest).unwrap(), b"new\n");
+    confd_apply::restore(&dest, &previous).unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), b"loaded by the server\n");
+    assert_eq!(mode_of(&dest), 0o640);
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty(), "no stage file is left");
 }
 
 #[test]

@@ -27,7 +27,7 @@
 //! reading fewer keys than its last applied render by more than that fraction (a wiped or
 //! restored store): nothing is rendered and [`Notice::Held`] says so. The hold ends when the
 //! keys come back, when the count has stayed the same for `hold_time`, or on
-//! [`Event::Release`] (SIGUSR1). Removing a single key is never held.
+//! [`Event::Release`] (SIGUSR1). Removing fewer than [`MIN_HELD_REMOVAL`] keys is never held.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -44,6 +44,10 @@ pub type ReloadId = usize;
 pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 /// The longest wait between retries.
 pub const RETRY_CAP: Duration = Duration::from_secs(30);
+
+/// Fewer keys than this going at once are ordinary churn (an instance or two), never held,
+/// whatever fraction of a small resource they are.
+pub const MIN_HELD_REMOVAL: usize = 3;
 
 /// What the reconciler needs to know of one resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +75,10 @@ pub enum Event {
     Rendered { resource: ResourceId, outcome: RenderOutcome },
     /// The outcome of an [`Action::Reload`].
     Reloaded { reload: ReloadId, ok: bool },
+    /// Render what is pending now, without waiting for the rest of the batch window, and run
+    /// the reloads that are due without waiting for their interval (the first pass at start;
+    /// the last one before the resources are re-read, so nothing pending is lost).
+    Flush,
     /// Release every hold now (SIGUSR1).
     Release,
 }
@@ -175,6 +183,10 @@ pub struct Reconciler {
     queued: Vec<Action>,
     /// Renders and reloads handed out and not yet reported.
     in_flight: usize,
+    /// [`Event::Flush`]: the batch is due now, whatever the window says…
+    flush_batch: bool,
+    /// … and so are deferred reloads, whatever their interval says.
+    flush_reloads: bool,
 }
 
 impl Reconciler {
@@ -212,7 +224,16 @@ impl Reconciler {
                 awaiting_reload: false,
             });
         }
-        Reconciler { wait, resources, reloads, batch: None, queued: Vec::new(), in_flight: 0 }
+        Reconciler {
+            wait,
+            resources,
+            reloads,
+            batch: None,
+            queued: Vec::new(),
+            in_flight: 0,
+            flush_batch: false,
+            flush_reloads: false,
+        }
     }
 
     /// The reload command of resource `id`, as [`Action::Reload`] names it.
@@ -226,6 +247,7 @@ impl Reconciler {
             Event::Changed { resource, keys } => self.changed(resource, keys, now),
             Event::Rendered { resource, outcome } => self.rendered(resource, outcome, now),
             Event::Reloaded { reload, ok } => self.reloaded(reload, ok, now),
+            Event::Flush => (self.flush_batch, self.flush_reloads) = (true, true),
             Event::Release => self.release_all(),
         }
     }
@@ -311,7 +333,9 @@ impl Reconciler {
             return actions;
         }
         self.release_stable_holds(now, &mut actions);
-        let batch_due = self.batch.is_some_and(|(first, last)| self.batch_due(first, last, now));
+        let flush = std::mem::take(&mut self.flush_batch);
+        let batch_due =
+            self.batch.is_some_and(|(first, last)| flush || self.batch_due(first, last, now));
         if batch_due {
             self.batch = None;
         }
@@ -327,6 +351,7 @@ impl Reconciler {
             return actions;
         }
         self.due_reloads(now, &mut actions);
+        self.flush_reloads = false;
         actions
     }
 
@@ -404,7 +429,7 @@ impl Reconciler {
                 continue;
             }
             match reload_allowed_at(reload) {
-                Some(at) if now < at => {
+                Some(at) if now < at && !self.flush_reloads => {
                     if !std::mem::replace(&mut reload.deferred_noticed, true) {
                         actions.push(Action::Notice(Notice::ReloadDeferred {
                             reload: id,
@@ -425,7 +450,7 @@ impl Reconciler {
     pub fn next_wakeup(&self) -> Option<Instant> {
         // A time past what the clock can express is never.
         let batch = self.batch.and_then(|(first, last)| {
-            if self.wait.is_disabled() {
+            if self.wait.is_disabled() || self.flush_batch {
                 return Some(last);
             }
             let quiet = last.checked_add(self.wait.quiet);
@@ -456,7 +481,8 @@ fn removal(r: &Resource) -> Option<(usize, usize)> {
     let max = r.policy.max_removal?;
     let (Some(now), Some(before)) = (r.keys, r.baseline) else { return None };
     let removing = before.saturating_sub(now);
-    (removing > 1 && removing as f64 > max * before as f64).then_some((removing, before))
+    let held = removing >= MIN_HELD_REMOVAL && removing as f64 > max * before as f64;
+    held.then_some((removing, before))
 }
 
 /// Schedules the next try of a failed resource.

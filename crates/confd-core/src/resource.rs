@@ -25,7 +25,9 @@
 //!   are errors (confd would silently fail the chown and reload on every pass).
 //! - Ours: `check_cmd_timeout` (default 30 s), `reload_cmd_timeout` (default 60 s) and
 //!   `render_timeout` (default: the global `-render-timeout`), in Go duration syntax, `"0"` =
-//!   no timeout; `wait = "quiet:max"` for watch mode ([`WaitSpec`]).
+//!   no timeout; `wait = "quiet:max"` for watch mode ([`WaitSpec`]); `min_reload_interval`,
+//!   `max_removal` (`"50%"`) and `hold_time`, the reconciler's reload pacing and fail-static
+//!   hold (default: the global flags).
 
 pub mod goparse;
 mod mode;
@@ -40,7 +42,11 @@ use std::time::Duration;
 pub use mode::{parse_mode, rwx, ParsedMode, PERM_MASK};
 pub use names::{closest, equal_fold, line_of};
 pub use parse::parse_resource;
-pub use timing::{parse_timeout, WaitSpec, DEFAULT_CHECK_CMD_TIMEOUT, DEFAULT_RELOAD_CMD_TIMEOUT};
+pub use timing::{
+    parse_duration, parse_percent, parse_timeout, WaitSpec, DEFAULT_CHECK_CMD_TIMEOUT,
+    DEFAULT_HOLD_TIME, DEFAULT_MAX_REMOVAL, DEFAULT_MIN_RELOAD_INTERVAL,
+    DEFAULT_RELOAD_CMD_TIMEOUT,
+};
 
 /// One loaded template resource, with every path and prefix already resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +81,14 @@ pub struct TemplateResource {
     pub render_timeout: Option<Duration>,
     /// Per-resource debounce window for watch mode; `None` = the global `-wait`.
     pub wait: Option<WaitSpec>,
+    /// Its reload command runs at most once per this interval; `None` = the global
+    /// `-min-reload-interval`.
+    pub min_reload_interval: Option<Duration>,
+    /// Hold a batch that removes more than this percentage of its keys; `None` = the global
+    /// `-max-removal`.
+    pub max_removal: Option<u8>,
+    /// A held removal stable this long is applied; `None` = the global `-hold-time`.
+    pub hold_time: Option<Duration>,
 }
 
 impl TemplateResource {

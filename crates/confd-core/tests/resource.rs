@@ -54,6 +54,9 @@ check_cmd_timeout = "5s"
 reload_cmd_timeout = "2m"
 render_timeout = "750ms"
 wait = "500ms:5s"
+min_reload_interval = "2s"
+max_removal = "30%"
+hold_time = "10m"
 "#,
     );
     assert_eq!(warnings, vec![]);
@@ -74,6 +77,9 @@ wait = "500ms:5s"
             reload_cmd_timeout: Duration::from_secs(120),
             render_timeout: Some(Duration::from_millis(750)),
             wait: Some(WaitSpec { quiet: Duration::from_millis(500), max: Duration::from_secs(5) }),
+            min_reload_interval: Some(Duration::from_secs(2)),
+            max_removal: Some(30),
+            hold_time: Some(Duration::from_secs(600)),
         }
     );
     assert_eq!(r.prefixed_keys(), vec!["/myapp/upstream", "/myapp/settings"]);
@@ -494,6 +500,16 @@ fn invalid_values() {
         (
             "wait = \"1x:2s\"",
             "wait: invalid wait \"1x:2s\": time: unknown unit \"x\" in duration \"1x\"",
+        ),
+        ("min_reload_interval = \"-2s\"", "min_reload_interval: duration \"-2s\" is negative"),
+        ("hold_time = \"5\"", "hold_time: time: missing unit in duration \"5\""),
+        (
+            "max_removal = \"150%\"",
+            "max_removal: invalid percentage \"150%\": want a whole number from 0% to 100%",
+        ),
+        (
+            "max_removal = \"half\"",
+            "max_removal: invalid percentage \"half\": want a whole number from 0% to 100%",
         ),
     ];
     for (line, want) in cases {

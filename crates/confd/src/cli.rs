@@ -150,11 +150,17 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("file", List, files, "", Sets("file"),
         "YAML file or directory to read keys from; repeatable (file backend)"),
     flag!("filter", Str, filter, "*", Sets("filter"), "glob on file names inside -file directories (file backend)"),
+    flag!(ours "hold-time", Str, hold_time, "5m", Sets("hold_time"), Some(check_duration),
+        "how long a held removal (see -max-removal) must stay the same before it is applied (Go duration); SIGUSR1 applies it at once; a resource's hold_time overrides it"),
     flag!("interval", Int, interval, "600", Sets("interval"), "seconds between passes in interval mode"),
     flag!("keep-stage-file", Bool, keep_stage_file, "false", Sets("keepstagefile"), "do not delete the stage file after a check failure, noop or in-sync run"),
     flag!(ours "log-format", Str, log_format, "text", Sets("log-format"), Some(check_log_format),
         "log line format: text (confd's) or json"),
     flag!("log-level", Str, log_level, "", Sets("log-level"), "least severe level to log: debug, info, warning, error, fatal"),
+    flag!(ours "max-removal", Str, max_removal, "50%", Sets("max_removal"), Some(check_percent),
+        "fail static: hold (keep dest and the server as they are, and say so) a change that would remove more than this percentage of the keys a resource read last time, as a wiped or restored store would; 100% never holds; a resource's max_removal overrides it"),
+    flag!(ours "min-reload-interval", Str, min_reload_interval, "1s", Sets("min_reload_interval"), Some(check_duration),
+        "a reload command runs at most once per this interval (Go duration; 0 = no limit); a reload due sooner is deferred to the end of the interval, never dropped; a resource's min_reload_interval overrides it"),
     flag!("node", List, nodes, "", Sets("nodes"), "backend endpoint; repeatable"),
     flag!("noop", Bool, noop, "false", Sets("noop"), "show what would change (with a diff) without writing or running commands"),
     flag!("onetime", Bool, onetime, "false", Sets("onetime"), "process every resource once and exit (1 if any failed)"),
@@ -195,6 +201,14 @@ pub static FLAGS: &[FlagDef] = &[
 
 fn check_wait(value: &str) -> Result<(), String> {
     WaitSpec::parse(value).map(|_| ())
+}
+
+fn check_duration(value: &str) -> Result<(), String> {
+    confd_core::resource::parse_duration(value).map(|_| ())
+}
+
+fn check_percent(value: &str) -> Result<(), String> {
+    confd_core::resource::parse_percent(value).map(|_| ())
 }
 
 fn check_render_timeout(value: &str) -> Result<(), String> {

@@ -88,6 +88,21 @@ pub struct RawConfig {
     pub wait: String,
     /// `-render-timeout`: a Go duration, `0` = no limit.
     pub render_timeout: String,
+    /// `-min-reload-interval`: a Go duration.
+    pub min_reload_interval: String,
+    /// `-max-removal`: a percentage.
+    pub max_removal: String,
+    /// `-hold-time`: a Go duration.
+    pub hold_time: String,
+}
+
+/// What a resource's reconciler policy falls back to (see `confd_core::reconcile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileDefaults {
+    pub min_reload_interval: std::time::Duration,
+    /// A percentage, 0 to 100.
+    pub max_removal: u8,
+    pub hold_time: std::time::Duration,
 }
 
 /// The backends confd knows (`backends.New`).
@@ -254,6 +269,7 @@ pub fn load(
     config.log_format()?;
     config.wait_spec()?;
     config.render_timeout()?;
+    config.reconcile_defaults()?;
     resolve_password_env(&mut config, env)?;
     if config.client_insecure {
         warnings.push(Warning::general(
@@ -369,6 +385,23 @@ impl RawConfig {
                 value: self.render_timeout.clone(),
                 message,
             }
+        })
+    }
+
+    /// The reconciler's global defaults: `-min-reload-interval`, `-max-removal`, `-hold-time`.
+    pub fn reconcile_defaults(&self) -> Result<ReconcileDefaults, ConfigError> {
+        use confd_core::resource::{parse_duration, parse_percent};
+        let value = |setting: &'static str, value: &String| {
+            let value = value.clone();
+            move |message| ConfigError::Value { setting, value, message }
+        };
+        Ok(ReconcileDefaults {
+            min_reload_interval: parse_duration(&self.min_reload_interval)
+                .map_err(value("-min-reload-interval", &self.min_reload_interval))?,
+            max_removal: parse_percent(&self.max_removal)
+                .map_err(value("-max-removal", &self.max_removal))?,
+            hold_time: parse_duration(&self.hold_time)
+                .map_err(value("-hold-time", &self.hold_time))?,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod driver;
 pub mod log;
 pub mod process;
 pub mod resources;

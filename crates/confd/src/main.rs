@@ -115,13 +115,14 @@ fn start(config: &RawConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let render_timeout = match config.render_timeout() {
-        Ok(t) => t,
-        Err(e) => {
-            log::log(log::Level::Fatal, &e.to_string());
-            return ExitCode::FAILURE;
-        }
-    };
+    let (render_timeout, reconcile) =
+        match config.render_timeout().and_then(|t| Ok((t, config.reconcile_defaults()?))) {
+            Ok(settings) => settings,
+            Err(e) => {
+                log::log(log::Level::Fatal, &e.to_string());
+                return ExitCode::FAILURE;
+            }
+        };
     // As confd: the name as given (`etcdv3` stays `etcdv3`).
     log::info!("Backend set to {}", config.backend);
     let settings = Settings {
@@ -134,6 +135,7 @@ fn start(config: &RawConfig) -> ExitCode {
         cancel: confd_apply::Cancel::new(),
         notices: Default::default(),
         render_timeout,
+        reconcile,
     };
     let source = Source {
         confdir: Path::new(&config.confdir).to_path_buf(),

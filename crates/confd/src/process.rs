@@ -1,5 +1,5 @@
-//! One pass over the template resources: fetch → render → stage → check → swap, then the
-//! reload commands of the resources that changed, each distinct command once.
+//! Processing one resource — fetch → render → stage → check → swap — and running a reload
+//! command. What to process and when is the reconciler's (`crate::driver`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,18 @@ pub struct Settings {
     /// The time budget of one render (`-render-timeout`), unless a resource sets its own;
     /// zero = none.
     pub render_timeout: Duration,
+    /// What a resource's reload pacing and fail-static hold fall back to.
+    pub reconcile: crate::config::ReconcileDefaults,
+}
+
+/// Whose fault a failure is, which decides whether trying again without a change can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The template or the data it was given (a template error, a missing key, a render over
+    /// its budget): the same input fails the same way.
+    Input,
+    /// The system (reading the store, writing dest, the check, the reload): may work later.
+    Transient,
 }
 
 /// Why a resource failed; the text names the resource file and what went wrong.
@@ -33,6 +45,7 @@ pub struct Settings {
 pub struct Failure {
     pub resource: String,
     pub message: String,
+    pub fault: Fault,
 }
 
 impl std::fmt::Display for Failure {
@@ -41,64 +54,14 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// The result of one pass: the failures, in order.
-#[derive(Debug, Default)]
-pub struct PassReport {
-    pub failures: Vec<Failure>,
-    pub updated: usize,
-}
-
-/// Processes every resource, then runs the reload commands of the updated ones (each distinct
-/// command once, in order of first appearance). A failing resource does not stop the others.
-pub fn run_pass<'r>(
-    resources: impl IntoIterator<Item = &'r TemplateResource>,
-    values: &dyn Values,
-    settings: &Settings,
-) -> PassReport {
-    run_pass_with(resources.into_iter().map(|r| (r, values)), settings)
-}
-
-/// [`run_pass`] where each resource reads from its own source (watch mode keeps one model per
-/// distinct set of keys).
-pub fn run_pass_with<'r, 'v>(
-    resources: impl IntoIterator<Item = (&'r TemplateResource, &'v dyn Values)>,
-    settings: &Settings,
-) -> PassReport {
-    let mut report = PassReport::default();
-    let mut reloads: Vec<(&str, Duration, &TemplateResource)> = Vec::new();
-    for (res, values) in resources {
-        if settings.cancel.is_cancelled() {
-            return report;
-        }
-        match process(res, values, settings) {
-            Ok(true) => {
-                report.updated += 1;
-                if let (Some(cmd), false) = (res.reload_cmd.as_deref(), settings.options.sync_only)
-                {
-                    if !reloads.iter().any(|(c, _, _)| *c == cmd) {
-                        reloads.push((cmd, res.reload_cmd_timeout, res));
-                    }
-                }
-            }
-            Ok(false) => {}
-            Err(message) => {
-                let failure = Failure { resource: res.path.display().to_string(), message };
-                log::error!("{failure}");
-                report.failures.push(failure);
-            }
-        }
-    }
-    for (cmd, timeout, res) in reloads {
-        if settings.cancel.is_cancelled() {
-            break;
-        }
-        if let Err(message) = reload(cmd, timeout, &settings.cancel) {
-            let failure = Failure { resource: res.path.display().to_string(), message };
-            log::error!("{failure}");
-            report.failures.push(failure);
-        }
-    }
-    report
+/// What processing one resource did to its dest.
+#[derive(Debug)]
+pub enum Processed {
+    /// Replaced; `previous` is what it was (`None`: it did not exist), to put back if the
+    /// server cannot load the new file.
+    Updated { previous: Option<confd_apply::Previous> },
+    /// Already as it should be (or noop mode).
+    Unchanged,
 }
 
 /// Zero means "no timeout" in the resource file.
@@ -110,7 +73,8 @@ fn effective_timeout(t: Duration) -> Duration {
     }
 }
 
-fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), String> {
+/// Runs a reload command under its timeout (zero: none).
+pub fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), String> {
     log::debug!("Running {cmd}");
     match run_command(cmd, effective_timeout(timeout), Some(cancel)) {
         Ok(out) => {
@@ -124,16 +88,30 @@ fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), String> {
     }
 }
 
-/// Processes one resource; `Ok(true)` when dest was replaced.
-fn process(
+/// Renders one resource and applies it to its dest (stage, compare, check, swap); logs as
+/// confd does. A failure is logged and returned.
+pub fn process(
     res: &TemplateResource,
     values: &dyn Values,
     settings: &Settings,
-) -> Result<bool, String> {
-    let contents = render(res, values, settings)?;
+) -> Result<Processed, Failure> {
+    let fail = |(message, fault): (String, Fault)| {
+        let failure = Failure { resource: res.path.display().to_string(), message, fault };
+        log::error!("{failure}");
+        failure
+    };
+    let contents = render(res, values, settings).map_err(fail)?;
+    apply_to_dest(res, &contents, settings).map_err(|m| fail((m, Fault::Transient)))
+}
+
+fn apply_to_dest(
+    res: &TemplateResource,
+    contents: &[u8],
+    settings: &Settings,
+) -> Result<Processed, String> {
     let request = Request {
         dest: &res.dest,
-        contents: &contents,
+        contents,
         mode: res.mode,
         uid: res.uid,
         gid: res.gid,
@@ -149,7 +127,7 @@ fn process(
                 log::warning!("Noop mode enabled. {} will not be modified", res.dest.display());
             }
             log::debug!("Target config {} in sync", res.dest.display());
-            Ok(false)
+            Ok(Processed::Unchanged)
         }
         Ok(Outcome::WouldChange { differences, diff }) => {
             log_differences(&res.dest, &differences);
@@ -157,16 +135,16 @@ fn process(
             if !diff.is_empty() {
                 log::info!("Changes {} would get:\n{}", res.dest.display(), diff.trim_end());
             }
-            Ok(false)
+            Ok(Processed::Unchanged)
         }
-        Ok(Outcome::Updated { differences, check_output }) => {
+        Ok(Outcome::Updated { differences, check_output, previous }) => {
             log_differences(&res.dest, &differences);
             log::info!("Target config {} out of sync", res.dest.display());
             if let Some(out) = check_output {
                 log::debug!("check_cmd output: {out:?}");
             }
             log::info!("Target config {} has been updated", res.dest.display());
-            Ok(true)
+            Ok(Processed::Updated { previous })
         }
         Err(confd_apply::ApplyError::Check(e)) => {
             // The check only runs for a dest that differs (confd logs this before checking).
@@ -185,10 +163,10 @@ fn render(
     res: &TemplateResource,
     values: &dyn Values,
     settings: &Settings,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, (String, Fault)> {
     log::debug!("Retrieving keys from store");
     log::debug!("Key prefix set to {}", res.prefix);
-    let values = values.values(&res.prefixed_keys())?;
+    let values = values.values(&res.prefixed_keys()).map_err(|e| (e, Fault::Transient))?;
     let mut notices = Vec::new();
     let mut store = Store::new();
     for (key, value) in &values {
@@ -203,9 +181,12 @@ fn render(
     let text = match std::fs::read(&res.src) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("Missing template: {}", res.src.display()))
+            return Err((format!("Missing template: {}", res.src.display()), Fault::Input))
         }
-        Err(e) => return Err(format!("cannot read template {}: {e}", res.src.display())),
+        Err(e) => {
+            let message = format!("cannot read template {}: {e}", res.src.display());
+            return Err((message, Fault::Transient));
+        }
     };
     log::debug!("Compiling source template {}", res.src.display());
     let name = base_name(&res.src);
@@ -216,8 +197,11 @@ fn render(
         .with_limits(render_limits(budget, &settings.cancel))
         .funcs(funcs)
         .parse_bytes(&text)
-        .map_err(|e| format!("Unable to process template {}, {e}", res.src.display()))?;
-    let rendered = tmpl.execute_bytes(&gotmpl::Value::Missing).map_err(|e| e.to_string());
+        .map_err(|e| {
+            (format!("Unable to process template {}, {e}", res.src.display()), Fault::Input)
+        })?;
+    let rendered =
+        tmpl.execute_bytes(&gotmpl::Value::Missing).map_err(|e| (e.to_string(), Fault::Input));
     notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
     settings.notices.report(&res.path, notices);
     rendered

@@ -1,17 +1,21 @@
-//! The three modes: `-onetime`, interval (the default) and `-watch`. Interval and watch modes
-//! end cleanly on SIGTERM/SIGINT (exit 0, as confd) and re-read the template resources on
-//! SIGHUP (confd would die on SIGHUP and needs a restart to see new resources).
+//! The three modes: `-onetime`, interval (the default) and `-watch`, each a thin loop that
+//! feeds the reconciler (`crate::driver`) and lets it decide. Interval and watch modes end
+//! cleanly on SIGTERM/SIGINT (exit 0, as confd), re-read the template resources on SIGHUP
+//! (confd would die on SIGHUP and needs a restart to see new resources) and release the
+//! fail-static holds on SIGUSR1.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime};
 
+use confd_core::reconcile::ResourceId;
 use confd_core::resource::{TemplateResource, WaitSpec};
 
-use crate::backend::{Backend, SnapshotValues};
+use crate::backend::{Backend, SnapshotValues, Values};
+use crate::driver::{Driver, Report};
 use crate::log;
-use crate::process::{run_pass, Failure, PassReport, Settings};
+use crate::process::Settings;
 use crate::resources::{self, Loaded};
 use crate::watch;
 
@@ -58,34 +62,60 @@ fn remove_stale_stage_files(res: &TemplateResource, started: SystemTime) {
 #[derive(Debug)]
 pub enum Event {
     Stop(&'static str),
+    /// SIGHUP: re-read the template resources.
     Reload,
+    /// SIGUSR1: release the fail-static holds.
+    Release,
     Changed,
     /// An event of etcd watch `.1` of generation `.0` (older generations are stale).
     Etcd(u64, usize, confd_etcd::WatchEvent),
 }
 
-/// One pass over `resources`. With etcd, every resource's keys are read once, at one
-/// revision, so all resources render from one consistent state. If that shared read fails (for
-/// instance because the user may not read one resource's prefix), each resource reads its own
-/// keys instead, so one refused or failing resource does not stop the others (as in confd,
-/// where every resource reads for itself).
-fn pass(resources: &[TemplateResource], backend: &Backend, settings: &Settings) -> PassReport {
-    let keys: Vec<String> = resources.iter().flat_map(TemplateResource::prefixed_keys).collect();
+/// Carries out the driver's due work, reading every resource's keys from the backend.
+fn run_due(driver: &mut Driver, backend: &Backend, settings: &Settings) -> Report {
+    with_backend_values(driver, backend, |driver, values| driver.run_due(settings, values))
+}
+
+/// Carries out everything pending before `driver` is replaced.
+fn finish(driver: &mut Driver, backend: &Backend, settings: &Settings) {
+    with_backend_values(driver, backend, |driver, values| driver.finish(settings, values));
+}
+
+/// Calls `f` with where each resource reads its keys. With etcd they are read once, at one
+/// revision, so all resources render from one consistent state; if that shared read fails
+/// (for instance because the user may not read one resource's prefix), each resource reads
+/// its own keys instead, so one refused or failing resource does not stop the others (as in
+/// confd, where every resource reads for itself).
+fn with_backend_values<R>(
+    driver: &mut Driver,
+    backend: &Backend,
+    f: impl for<'v> FnOnce(&mut Driver, &dyn Fn(ResourceId) -> &'v dyn Values) -> R,
+) -> R {
+    let keys: Vec<String> =
+        driver.resources().iter().flat_map(TemplateResource::prefixed_keys).collect();
     match backend.prefetch(&keys) {
-        None => run_pass(resources, backend, settings),
-        Some(Ok(kvs)) => run_pass(resources, &SnapshotValues(&kvs), settings),
-        Some(Err(e)) if resources.len() > 1 => {
+        Some(Ok(kvs)) => {
+            let snapshot = SnapshotValues(&kvs);
+            f(driver, &|_| &snapshot)
+        }
+        Some(Err(e)) if driver.resources().len() > 1 => {
             log::debug!("the shared read failed ({e}); reading each resource's keys separately");
-            run_pass(resources, backend, settings)
+            f(driver, &|_| backend)
         }
         Some(Err(e)) => {
-            let failure = Failure {
-                resource: resources[0].path.display().to_string(),
-                message: e.to_string(),
-            };
-            log::error!("{failure}");
-            PassReport { failures: vec![failure], updated: 0 }
+            let failed = ReadFailed(e.to_string());
+            f(driver, &|_| &failed)
         }
+        None => f(driver, &|_| backend),
+    }
+}
+
+/// A read that already failed: the one resource that needed it fails with its error.
+struct ReadFailed(String);
+
+impl Values for ReadFailed {
+    fn values(&self, _: &[String]) -> Result<std::collections::BTreeMap<String, String>, String> {
+        Err(self.0.clone())
     }
 }
 
@@ -104,8 +134,9 @@ pub(crate) fn fatal(msg: &str) -> ExitCode {
 }
 
 /// `-onetime`: one pass, exit 1 if any resource failed (after logging the last failure again
-/// as FATAL, as confd does), 0 otherwise. SIGTERM/SIGINT stop the pass (a running command is
-/// killed, nothing more is applied) and exit 1.
+/// as FATAL, as confd does), 0 otherwise. A reload that fails puts the previous dest back.
+/// SIGTERM/SIGINT stop the pass (a running command is killed, nothing more is applied) and
+/// exit 1.
 pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitCode {
     let (tx, rx) = mpsc::channel();
     if let Err(e) = spawn_signal_thread(tx, settings.cancel.clone()) {
@@ -115,7 +146,9 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    let report = pass(&resources, backend, settings);
+    let mut driver = Driver::new(resources, settings, WaitSpec::DISABLED);
+    driver.render_all_now();
+    let report = run_due(&mut driver, backend, settings);
     if let Ok(Event::Stop(sig)) = rx.try_recv() {
         return fatal(&format!("Captured {sig} before all resources were processed. Exiting..."));
     }
@@ -125,7 +158,19 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
     }
 }
 
-/// Interval mode: a pass now, then one every `interval`, re-reading the resources each time.
+/// The next event, waiting at most until `until` (`None`: for ever).
+pub(crate) fn next_event(
+    rx: &Receiver<Event>,
+    until: Option<Instant>,
+) -> Result<Event, RecvTimeoutError> {
+    match until {
+        Some(t) => rx.recv_timeout(t.saturating_duration_since(Instant::now())),
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    }
+}
+
+/// Interval mode: a pass now, then one every `interval`, re-reading the resources each time;
+/// retries and deferred reloads run between passes when the reconciler says.
 pub fn interval(
     source: &Source,
     backend: &Backend,
@@ -136,26 +181,45 @@ pub fn interval(
     if let Err(e) = spawn_signal_thread(tx, settings.cancel.clone()) {
         return fatal(&e);
     }
+    let mut driver: Option<Driver> = None;
     loop {
         let resources = match source.load() {
             Ok(r) => r,
             Err(e) => return fatal(&e),
         };
-        pass(&resources, backend, settings);
+        // The reconciler's state (retries, holds, swaps awaiting a reload) carries over while
+        // the resources stay the same.
+        let mut current = match driver.take() {
+            Some(d) if d.resources() == resources.as_slice() => d,
+            Some(mut d) => {
+                finish(&mut d, backend, settings);
+                Driver::new(resources, settings, WaitSpec::DISABLED)
+            }
+            None => Driver::new(resources, settings, WaitSpec::DISABLED),
+        };
+        current.render_all_now();
+        run_due(&mut current, backend, settings);
         // An interval too long for the clock to express means: never again by itself.
-        let deadline = Instant::now().checked_add(every);
+        let next_pass = Instant::now().checked_add(every);
         loop {
-            let event = match deadline {
-                Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match event {
+            let wakeup = current.next_wakeup();
+            let until = [next_pass, wakeup].into_iter().flatten().min();
+            match next_event(&rx, until) {
                 Ok(Event::Stop(sig)) => return stopped(sig),
-                Ok(Event::Reload) | Err(RecvTimeoutError::Timeout) => break,
-                Ok(Event::Changed | Event::Etcd(..)) => {}
+                Ok(Event::Reload) => break,
+                Ok(Event::Release) => current.release(),
+                Ok(Event::Changed | Event::Etcd(..)) => continue,
+                Err(RecvTimeoutError::Timeout)
+                    if next_pass.is_some_and(|t| Instant::now() >= t) =>
+                {
+                    break
+                }
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
             }
+            run_due(&mut current, backend, settings);
         }
+        driver = Some(current);
     }
 }
 
@@ -179,62 +243,33 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
             return fatal(&format!("cannot watch the backend's files: {e}"));
         }
     }
-    let mut resources = match source.load() {
+    let resources = match source.load() {
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    run_pass(&resources, backend, settings);
+    let new_driver = |r: Vec<TemplateResource>| {
+        let window = effective_wait(&r, wait);
+        let mut d = Driver::new(r, settings, window);
+        d.render_all_now();
+        d
+    };
+    let mut driver = new_driver(resources);
     loop {
-        match next_batch(&rx, effective_wait(&resources, wait)) {
-            Batch::Stop(sig) => return stopped(sig),
-            Batch::Reload => match source.load() {
+        run_due(&mut driver, backend, settings);
+        match next_event(&rx, driver.next_wakeup()) {
+            Ok(Event::Stop(sig)) => return stopped(sig),
+            Ok(Event::Reload) => match source.load() {
                 Ok(r) => {
                     log::info!("Reloaded {} template resources", r.len());
-                    resources = r;
+                    finish(&mut driver, backend, settings);
+                    driver = new_driver(r);
                 }
-                Err(e) => {
-                    log::error!("SIGHUP: keeping the current template resources: {e}");
-                    continue;
-                }
+                Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
             },
-            Batch::Changed => {}
-            Batch::Closed => return ExitCode::SUCCESS,
-        }
-        run_pass(&resources, backend, settings);
-    }
-}
-
-enum Batch {
-    Stop(&'static str),
-    Reload,
-    Changed,
-    Closed,
-}
-
-/// Waits for the first change, then gathers more until the data has been quiet for
-/// `wait.quiet` or `wait.max` has passed since the first one (trailing edge). A stop or reload
-/// request ends the wait at once.
-fn next_batch(rx: &Receiver<Event>, wait: WaitSpec) -> Batch {
-    match rx.recv() {
-        Ok(Event::Stop(sig)) => return Batch::Stop(sig),
-        Ok(Event::Reload) => return Batch::Reload,
-        Ok(Event::Changed | Event::Etcd(..)) => {}
-        Err(_) => return Batch::Closed,
-    }
-    let first = Instant::now();
-    loop {
-        let until_max = first
-            .checked_add(wait.max)
-            .map_or(Duration::MAX, |max| max.saturating_duration_since(Instant::now()));
-        let timeout = wait.quiet.min(until_max);
-        if timeout.is_zero() {
-            return Batch::Changed;
-        }
-        match rx.recv_timeout(timeout) {
-            Ok(Event::Changed | Event::Etcd(..)) => continue,
-            Ok(Event::Stop(sig)) => return Batch::Stop(sig),
-            Ok(Event::Reload) => return Batch::Reload,
-            Err(_) => return Batch::Changed,
+            Ok(Event::Release) => driver.release(),
+            Ok(Event::Changed | Event::Etcd(..)) => driver.changed_all(),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
         }
     }
 }
@@ -246,8 +281,8 @@ pub(crate) fn spawn_signal_thread(
     tx: Sender<Event>,
     cancel: confd_apply::Cancel,
 ) -> Result<(), String> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     std::thread::Builder::new()
         .name("signals".into())
@@ -256,6 +291,7 @@ pub(crate) fn spawn_signal_thread(
                 let event = match sig {
                     SIGTERM => Event::Stop("terminated"),
                     SIGINT => Event::Stop("interrupt"),
+                    SIGUSR1 => Event::Release,
                     _ => Event::Reload,
                 };
                 if matches!(event, Event::Stop(_)) {

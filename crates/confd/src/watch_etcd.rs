@@ -6,30 +6,30 @@
 //!
 //! - Nothing is rendered before the first complete read (the watch's first `Resync`).
 //! - Each watch response is applied to the model as a unit, between passes.
-//! - A batch starts with the first change and ends when the keys have been quiet for
-//!   `wait.quiet` or `wait.max` after its first change (trailing edge); then every resource
-//!   that reads a changed key is rendered once, and each distinct reload command runs once.
+//! - Each update tells the reconciler (`crate::driver`) which resources read a changed key
+//!   and how many keys each reads now; it decides when to render (batches by `-wait`),
+//!   reload, retry, roll back or hold (fail static).
 //! - While etcd is unreachable the last rendered files stay; the watch retries and this loop
 //!   logs the outage once.
 //! - SIGHUP re-reads the template resources and restarts the watch (with a fresh full read).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 
+use confd_core::reconcile::ResourceId;
 use confd_core::resource::{TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
 
-use crate::backend::{is_under, SnapshotValues};
+use crate::backend::{is_under, SnapshotValues, Values};
+use crate::driver::{Driver, Report};
 use crate::log;
-use crate::process::{run_pass_with, Settings};
-use crate::run::{fatal, spawn_signal_thread, stopped, Event, Source};
+use crate::process::Settings;
+use crate::run::{fatal, next_event, spawn_signal_thread, stopped, Event, Source};
 
 type Model = BTreeMap<String, String>;
 
-/// The keys a batch changed, or every resource after the first read / a resync of unknown
-/// extent.
+/// The keys an update changed, or everything (the first read).
 enum Dirty {
     Keys(BTreeSet<String>),
     All,
@@ -90,59 +90,127 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
     if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
         return fatal(&e);
     }
-    let mut resources = match source.load() {
+    let resources = match source.load() {
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
     // Events of a stopped watch may still be in flight; each set of watches has a generation.
     let mut generation = 0;
-    let mut groups = start_groups(etcd, &resources, &tx, generation);
+    let mut watching = Watching::start(etcd, resources, settings, wait, &tx, generation);
     // Every watch reports an outage; it is logged once for all of them.
     let mut outage = false;
     loop {
-        let window = crate::run::effective_wait(&resources, wait);
-        match next_batch(&rx, window, &mut groups, generation, &mut outage) {
-            Batch::Stop(sig) => {
-                stop_groups(groups);
-                return stopped(sig);
-            }
-            Batch::Reload => match source.load() {
-                Ok(r) => {
-                    log::info!("Reloaded {} template resources; re-reading etcd", r.len());
-                    resources = r;
-                    stop_groups(std::mem::take(&mut groups));
-                    generation += 1;
-                    groups = start_groups(etcd, &resources, &tx, generation);
+        let first = match next_event(&rx, watching.driver.next_wakeup()) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
+        };
+        // What arrived while the last pass ran is taken in too, so that a burst is caught
+        // up with in one pass, as confd catches up to the latest revision.
+        for event in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match event {
+                Event::Stop(sig) => {
+                    watching.stop();
+                    return stopped(sig);
                 }
-                Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
-            },
-            Batch::Dirty(dirty) => render_dirty(&resources, &groups, &dirty, settings),
-            Batch::Closed => return ExitCode::SUCCESS,
+                Event::Reload => match source.load() {
+                    Ok(r) => {
+                        log::info!("Reloaded {} template resources; re-reading etcd", r.len());
+                        watching.finish(settings);
+                        watching.stop();
+                        generation += 1;
+                        watching = Watching::start(etcd, r, settings, wait, &tx, generation);
+                    }
+                    Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
+                },
+                Event::Release => watching.driver.release(),
+                Event::Changed => {}
+                Event::Etcd(g, _, _) if g != generation => {}
+                Event::Etcd(_, _, WatchEvent::Status(health)) => log_health(&health, &mut outage),
+                Event::Etcd(_, i, WatchEvent::Update(update)) => watching.apply(i, update),
+            }
         }
+        watching.run_due(settings);
     }
 }
 
-/// One pass over the resources that read a changed key, each from its group's model.
-fn render_dirty(
-    resources: &[TemplateResource],
-    groups: &[Group],
-    dirty: &[Option<Dirty>],
-    settings: &Settings,
-) {
-    let views: Vec<Option<SnapshotValues<'_>>> =
-        groups.iter().map(|g| g.model.as_ref().map(SnapshotValues)).collect();
-    let mut selected: Vec<(&TemplateResource, &dyn crate::backend::Values)> = Vec::new();
-    for res in resources {
-        let keys = sorted_keys(res);
-        let Some(g) = groups.iter().position(|g| g.keys == keys) else { continue };
-        let (Some(view), Some(d)) = (views[g].as_ref(), dirty[g].as_ref()) else { continue };
-        if reads_changed(res, d) {
-            selected.push((res, view));
+/// The watches of one set of resources, their models, and the driver deciding for them.
+struct Watching {
+    groups: Vec<Group>,
+    /// Per resource, the index of its group.
+    group_of: Vec<usize>,
+    driver: Driver,
+}
+
+impl Watching {
+    fn start(
+        etcd: &Etcd,
+        resources: Vec<TemplateResource>,
+        settings: &Settings,
+        wait: WaitSpec,
+        tx: &Sender<Event>,
+        generation: u64,
+    ) -> Watching {
+        let groups = start_groups(etcd, &resources, tx, generation);
+        let group_of = resources
+            .iter()
+            .map(|r| {
+                let keys = sorted_keys(r);
+                groups.iter().position(|g| g.keys == keys).expect("every key set has a group")
+            })
+            .collect();
+        let window = crate::run::effective_wait(&resources, wait);
+        let driver = Driver::new(resources, settings, window);
+        Watching { groups, group_of, driver }
+    }
+
+    fn stop(&mut self) {
+        stop_groups(std::mem::take(&mut self.groups));
+    }
+
+    /// Applies an update to group `i`'s model, and tells the reconciler which resources read
+    /// what it changed, and how many keys each reads now.
+    fn apply(&mut self, i: usize, update: Update) {
+        let Some(group) = self.groups.get_mut(i) else { return };
+        let changed = apply_update(&mut group.model, update);
+        let dirty = match changed {
+            Some(keys) if keys.is_empty() => return,
+            Some(keys) => Dirty::Keys(keys),
+            None => Dirty::All,
+        };
+        let count = group.model.as_ref().map(BTreeMap::len);
+        let readers: Vec<usize> = (0..self.group_of.len())
+            .filter(|&id| {
+                self.group_of[id] == i && reads_changed(&self.driver.resources()[id], &dirty)
+            })
+            .collect();
+        for id in readers {
+            self.driver.changed(id, count);
         }
     }
-    if !selected.is_empty() {
-        log::debug!("{} of {} resources read changed keys", selected.len(), resources.len());
-        run_pass_with(selected, settings);
+
+    /// Renders what is due, each resource from its group's model.
+    fn run_due(&mut self, settings: &Settings) {
+        self.with_models(|driver, values| driver.run_due(settings, values));
+    }
+
+    /// Carries out everything pending before these watches are replaced.
+    fn finish(&mut self, settings: &Settings) {
+        self.with_models(|driver, values| driver.finish(settings, values));
+    }
+
+    fn with_models(
+        &mut self,
+        f: impl for<'v> FnOnce(&mut Driver, &dyn Fn(ResourceId) -> &'v dyn Values) -> Report,
+    ) {
+        let empty = Model::new();
+        let views: Vec<SnapshotValues<'_>> = self
+            .groups
+            .iter()
+            .map(|g| SnapshotValues(g.model.as_ref().unwrap_or(&empty)))
+            .collect();
+        let group_of = &self.group_of;
+        f(&mut self.driver, &|id| &views[group_of[id]]);
     }
 }
 
@@ -175,77 +243,6 @@ fn reads_changed(res: &TemplateResource, dirty: &Dirty) -> bool {
             res.prefixed_keys().iter().any(|prefix| keys.iter().any(|k| is_under(k, prefix)))
         }
     }
-}
-
-enum Batch {
-    Stop(&'static str),
-    Reload,
-    /// What changed, per group (`None`: nothing in that group).
-    Dirty(Vec<Option<Dirty>>),
-    Closed,
-}
-
-/// Applies etcd events to the groups' models as they come; returns once a batch of changes is
-/// complete (see the module docs), or at once for a stop or reload request. The batch says,
-/// per group, what changed.
-fn next_batch(
-    rx: &Receiver<Event>,
-    wait: WaitSpec,
-    groups: &mut [Group],
-    generation: u64,
-    outage: &mut bool,
-) -> Batch {
-    let mut dirty: Vec<Option<Dirty>> = groups.iter().map(|_| None).collect();
-    let mut first: Option<Instant> = None;
-    loop {
-        let event = match first {
-            None => match rx.recv() {
-                Ok(ev) => ev,
-                Err(_) => return Batch::Closed,
-            },
-            Some(start) => {
-                let until_max = start
-                    .checked_add(wait.max)
-                    .map_or(Duration::MAX, |max| max.saturating_duration_since(Instant::now()));
-                match recv_within(rx, wait.quiet.min(until_max)) {
-                    Ok(ev) => ev,
-                    Err(mpsc::RecvTimeoutError::Timeout) => return Batch::Dirty(dirty),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return Batch::Closed,
-                }
-            }
-        };
-        match event {
-            Event::Stop(sig) => return Batch::Stop(sig),
-            Event::Reload => return Batch::Reload,
-            Event::Changed => {}
-            Event::Etcd(g, _, _) if g != generation => {}
-            Event::Etcd(_, _, WatchEvent::Status(health)) => log_health(&health, outage),
-            Event::Etcd(_, i, WatchEvent::Update(update)) => {
-                let Some(group) = groups.get_mut(i) else { continue };
-                let changed = apply_update(&mut group.model, update);
-                if changed.as_ref().is_none_or(|c| !c.is_empty()) {
-                    merge(&mut dirty[i], changed);
-                    first.get_or_insert_with(Instant::now);
-                }
-            }
-        }
-    }
-}
-
-/// The next event within `timeout`. With no time left it still takes what has already
-/// arrived (what came in while the last pass ran), so a burst is caught up with in one pass,
-/// as confd catches up to the latest revision.
-fn recv_within(
-    rx: &Receiver<Event>,
-    timeout: std::time::Duration,
-) -> Result<Event, mpsc::RecvTimeoutError> {
-    if !timeout.is_zero() {
-        return rx.recv_timeout(timeout);
-    }
-    rx.try_recv().map_err(|e| match e {
-        mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
-        mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
-    })
 }
 
 /// Applies one update to the model; returns the keys it changed (`None` = everything: the
@@ -286,15 +283,6 @@ fn diff(old: &Model, new: &Model) -> BTreeSet<String> {
         old.iter().filter(|(k, v)| new.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
     changed.extend(new.keys().filter(|k| !old.contains_key(*k)).cloned());
     changed
-}
-
-fn merge(dirty: &mut Option<Dirty>, changed: Option<BTreeSet<String>>) {
-    match (dirty.as_mut(), changed) {
-        (Some(Dirty::All), _) => {}
-        (_, None) => *dirty = Some(Dirty::All),
-        (Some(Dirty::Keys(keys)), Some(more)) => keys.extend(more),
-        (None, Some(keys)) => *dirty = Some(Dirty::Keys(keys)),
-    }
 }
 
 /// Logs a watch's state change; an outage (which every watch reports) is logged once, until a

@@ -193,14 +193,16 @@ fn missing_dest_directory_is_a_clear_error() {
     assert!(!sb.exists("no-such-dir"), "confd must not create the directory");
 }
 
-/// A failing reload fails the run (exit 1); dest has already been replaced and stays so.
+/// A failing reload fails the run (exit 1) and puts the previous dest back, byte for byte, so
+/// the file is what the server still runs (confd leaves the new file behind).
 #[test]
-fn failing_reload_exits_1_after_replacing_dest() {
+fn failing_reload_exits_1_and_puts_the_previous_dest_back() {
     let sb = setup("reload_cmd = \"echo reload broke; exit 7\"\n");
     let run = onetime(&sb, &[]);
     run.assert_code(1);
-    assert_eq!(sb.read("out/app.conf"), NEW);
+    assert_eq!(sb.read("out/app.conf"), OLD);
     run.assert_logged("ERROR", &["\"reload broke\\n\""]);
+    run.assert_logged("WARNING", &["app.toml", "put back the previous", "out/app.conf"]);
     run.assert_logged("FATAL", &["app.toml", "exit status 7"]);
 }
 

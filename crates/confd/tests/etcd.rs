@@ -1285,7 +1285,7 @@ fn wait_per_resource_batches_spaced_changes() {
 /// transaction (one revision) every few ms for 2 s. Every render must show one revision — 8
 /// equal values — as the original confd's renders do (it re-reads a resource's keys with one
 /// consistent get per change) and as issue 4's "read consistently at one revision" asks. A
-/// `reload_cmd` checks each rendered dest (passes are sequential, so it sees that pass's render).
+/// `check_cmd` checks each render (the staged file) before it is swapped in.
 /// With `-wait 0`, so that only the watch's own merging of the prefixes' responses (one per
 /// watcher) keeps a transaction whole.
 #[test]
@@ -1301,8 +1301,7 @@ fn watch_never_renders_a_transaction_half_applied() {
     set_all(&mut gw, 0);
     let sb = Sandbox::new();
     let check = format!(
-        "n=$(sort -u {dest} | wc -l); if [ \"$n\" = 1 ]; then echo ok; else echo torn: $(cat {dest}); fi >> {log}\n",
-        dest = sb.p("out/pairs.conf"),
+        "n=$(sort -u \"$1\" | wc -l); if [ \"$n\" = 1 ]; then echo ok; else echo torn: $(cat \"$1\"); fi >> {log}\n",
         log = sb.p("renders")
     );
     sb.write("check.sh", check);
@@ -1311,7 +1310,7 @@ fn watch_never_renders_a_transaction_half_applied() {
     sb.resource(
         "pairs.toml",
         &format!(
-            "[template]\nsrc = \"pairs.tmpl\"\ndest = \"{}\"\nkeys = [{}]\nreload_cmd = \"sh {}\"\n",
+            "[template]\nsrc = \"pairs.tmpl\"\ndest = \"{}\"\nkeys = [{}]\ncheck_cmd = \"sh {} {{{{.src}}}}\"\n",
             sb.p("out/pairs.conf"),
             prefixes.join(", "),
             sb.p("check.sh")

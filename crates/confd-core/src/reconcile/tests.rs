@@ -336,9 +336,12 @@ fn ordinary_removals_are_not_held() {
     let mut s = applied(40);
     s.at(100).change(0, Some(38));
     assert_eq!(s.render_all(RenderOutcome::Updated), [0], "two of forty");
-    let mut s = applied(2);
+    let mut s = applied(3);
     s.at(100).change(0, Some(1));
-    assert_eq!(s.render_all(RenderOutcome::Updated), [0], "a single key is never held");
+    assert_eq!(s.render_all(RenderOutcome::Updated), [0], "two keys are never held");
+    let mut s = applied(3);
+    s.at(100).change(0, Some(0));
+    assert!(renders(&s.poll()).is_empty(), "three of three are");
     let mut s = applied(40);
     s.at(100).change(0, Some(20));
     assert_eq!(s.render_all(RenderOutcome::Updated), [0], "exactly half is within 50%");
@@ -427,4 +430,30 @@ fn clock_extremes_do_not_panic() {
     s.at(0).change(0, Some(10));
     assert!(s.poll().is_empty());
     assert_eq!(s.rec.next_wakeup(), None, "never, rather than an overflow");
+}
+
+#[test]
+fn a_flush_renders_the_pending_batch_at_once() {
+    let mut s = Sim::new(WINDOW, vec![policy(None), policy(None)]);
+    s.at(0).change(0, None).change(1, None);
+    s.rec.handle(Event::Flush, s.now);
+    assert_eq!(s.wakeup(), Some(0));
+    assert_eq!(renders(&s.poll()), [0, 1]);
+    s.rendered(0, RenderOutcome::Unchanged).rendered(1, RenderOutcome::Unchanged);
+    s.at(10).change(0, None);
+    assert!(renders(&s.poll()).is_empty(), "the next change waits for the window again");
+}
+
+#[test]
+fn a_flush_runs_a_deferred_reload_at_once() {
+    let mut p = policy(Some("r"));
+    p.min_reload_interval = Duration::from_secs(2);
+    let mut s = Sim::new(WaitSpec::DISABLED, vec![p]);
+    s.at(0).change(0, None).render_all(RenderOutcome::Updated);
+    assert_eq!(reloads(&s.poll()), [0]);
+    s.reloaded(0, true);
+    s.at(100).change(0, None).render_all(RenderOutcome::Updated);
+    assert!(reloads(&s.poll()).is_empty(), "deferred");
+    s.rec.handle(Event::Flush, s.now);
+    assert_eq!(reloads(&s.poll()), [0], "nothing pending is left behind");
 }

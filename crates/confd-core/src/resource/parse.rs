@@ -8,8 +8,9 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::{
-    closest, equal_fold, line_of, parse_mode, parse_timeout, ResourceContext, ResourceError,
-    TemplateResource, WaitSpec, Warning, DEFAULT_CHECK_CMD_TIMEOUT, DEFAULT_RELOAD_CMD_TIMEOUT,
+    closest, equal_fold, line_of, parse_duration, parse_mode, parse_percent, parse_timeout,
+    ResourceContext, ResourceError, TemplateResource, WaitSpec, Warning, DEFAULT_CHECK_CMD_TIMEOUT,
+    DEFAULT_RELOAD_CMD_TIMEOUT,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +20,10 @@ enum Field {
     Dest,
     FileMode,
     Gid,
+    HoldTime,
     Keys,
+    MaxRemoval,
+    MinReloadInterval,
     Mode,
     Prefix,
     ReloadCmd,
@@ -40,7 +44,10 @@ const FIELDS: &[(&str, Field)] = &[
     ("dest", Field::Dest),
     ("filemode", Field::FileMode),
     ("gid", Field::Gid),
+    ("hold_time", Field::HoldTime),
     ("keys", Field::Keys),
+    ("max_removal", Field::MaxRemoval),
+    ("min_reload_interval", Field::MinReloadInterval),
     ("mode", Field::Mode),
     ("prefix", Field::Prefix),
     ("reload_cmd", Field::ReloadCmd),
@@ -297,6 +304,22 @@ impl<'a, 'i> Parser<'a, 'i> {
         }
     }
 
+    /// An optional field of ours parsed by `parse`.
+    fn optional<T>(
+        &self,
+        field: Field,
+        expected: &'static str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ResourceError> {
+        match self.string(field, expected)? {
+            None => Ok(None),
+            Some(text) => {
+                let entry = self.get(field).expect("field was just read");
+                parse(&text).map(Some).map_err(|e| self.invalid(entry, e))
+            }
+        }
+    }
+
     fn wait(&self) -> Result<Option<WaitSpec>, ResourceError> {
         match self.string(Field::Wait, "a string such as \"500ms:5s\"")? {
             None => Ok(None),
@@ -331,6 +354,12 @@ impl<'a, 'i> Parser<'a, 'i> {
             None => None,
         };
         let wait = self.wait()?;
+        const DURATION: &str = "a duration string such as \"2s\"";
+        let min_reload_interval =
+            self.optional(Field::MinReloadInterval, DURATION, parse_duration)?;
+        let max_removal =
+            self.optional(Field::MaxRemoval, "a percentage such as \"50%\"", parse_percent)?;
+        let hold_time = self.optional(Field::HoldTime, DURATION, parse_duration)?;
 
         if src.is_empty() {
             return Err(ResourceError::EmptySrc {
@@ -365,6 +394,9 @@ impl<'a, 'i> Parser<'a, 'i> {
             reload_cmd_timeout,
             render_timeout,
             wait,
+            min_reload_interval,
+            max_removal,
+            hold_time,
         })
     }
 

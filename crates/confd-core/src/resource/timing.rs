@@ -27,6 +27,32 @@ fn non_negative(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("duration {text:?} is negative"))
 }
 
+/// Default `-min-reload-interval`: a reload command runs at most once a second; a reload due
+/// sooner waits for the rest of the second (coalesced, never dropped).
+pub const DEFAULT_MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Default `-max-removal`: a batch that would remove more than half of a resource's keys is
+/// held (fail static).
+pub const DEFAULT_MAX_REMOVAL: u8 = 50;
+
+/// Default `-hold-time`: a held removal that stays the same this long is applied.
+pub const DEFAULT_HOLD_TIME: Duration = Duration::from_secs(300);
+
+/// A non-negative Go duration (`"2s"`, `"5m"`, `"0"`), for the reload interval and hold time.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    non_negative(text)
+}
+
+/// `max_removal`: a percentage of keys, `"50%"` (the `%` may be left out), 0 to 100; `"100%"`
+/// never holds.
+pub fn parse_percent(text: &str) -> Result<u8, String> {
+    let digits = text.trim().strip_suffix('%').unwrap_or(text.trim());
+    match digits.parse::<u8>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!("invalid percentage {text:?}: want a whole number from 0% to 100%")),
+    }
+}
+
 /// The debounce window of watch mode, written `"quiet:max"` (`"500ms:5s"`) or `"0"`.
 ///
 /// After a change, processing waits until no further change has arrived for `quiet`

@@ -62,8 +62,16 @@ const CONFD_FLAGS: &[&str] = &[
     "watch",
 ];
 
-const OUR_FLAGS: &[&str] =
-    &["log-format", "password-env", "password-file", "render-timeout", "wait"];
+const OUR_FLAGS: &[&str] = &[
+    "hold-time",
+    "log-format",
+    "max-removal",
+    "min-reload-interval",
+    "password-env",
+    "password-file",
+    "render-timeout",
+    "wait",
+];
 
 #[test]
 fn table_has_every_confd_flag_and_ours_marked() {
@@ -149,6 +157,12 @@ fn every_flag_sets_its_field() {
         "approle",
         "-prefix",
         "/app",
+        "-min-reload-interval",
+        "3s",
+        "-max-removal",
+        "20%",
+        "-hold-time",
+        "1m",
         "-render-timeout",
         "2s",
         "-role-id",
@@ -215,6 +229,9 @@ fn every_flag_sets_its_field() {
         password_file: "/pw".into(),
         wait: "500ms:5s".into(),
         render_timeout: "2s".into(),
+        min_reload_interval: "3s".into(),
+        max_removal: "20%".into(),
+        hold_time: "1m".into(),
     };
     assert_eq!(inv.config, want);
     assert_eq!(inv.set.len(), FLAGS.len(), "every flag is recorded as set");

@@ -179,6 +179,9 @@ separator = ":"
 srv_domain = "example.com"
 srv_record = "_x._tcp.example.com"
 render_timeout = "3s"
+min_reload_interval = "4s"
+max_removal = "10%"
+hold_time = "2m"
 sync-only = true
 table = "tbl"
 user_id = "user"
@@ -228,6 +231,9 @@ watch = true
         password_file: "/pw".into(),
         wait: "1s:10s".into(),
         render_timeout: "3s".into(),
+        min_reload_interval: "4s".into(),
+        max_removal: "10%".into(),
+        hold_time: "2m".into(),
     };
     assert_eq!(c, want);
     // The ones left out above because they conflict with others.

@@ -61,6 +61,12 @@ impl Proc {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends `sig` to the process.
+    pub fn signal(&self, sig: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a pid");
+        rustix::process::kill_process(pid, sig).expect("the process runs");
+    }
+
     /// Whether it has not exited yet.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -1,0 +1,264 @@
+//! The shell around the reconciler (`confd_core::reconcile`): every mode feeds it what
+//! happened, and this carries out what it decides — renders, reloads, rollbacks — and says
+//! what it decided. The modes differ only in where changes and data come from (`crate::run`,
+//! `crate::watch_etcd`).
+
+use std::time::{Duration, Instant};
+
+use confd_apply::Previous;
+use confd_core::reconcile::{
+    Action, Event, Notice, Policy, Reconciler, Release, ReloadId, RenderOutcome, ResourceId,
+};
+use confd_core::resource::{TemplateResource, WaitSpec};
+
+use crate::backend::Values;
+use crate::log;
+use crate::process::{self, Failure, Fault, Processed, Settings};
+
+/// The resources of one configuration, the reconciler deciding for them, and what is needed
+/// to undo a swap the server could not load.
+pub struct Driver {
+    resources: Vec<TemplateResource>,
+    reconciler: Reconciler,
+    /// Per resource, while its new dest awaits its reload: what dest was before (inner
+    /// `None`: it did not exist).
+    unconfirmed: Vec<Option<Option<Previous>>>,
+}
+
+/// What carrying out the due work went through: the failures, in order.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub failures: Vec<Failure>,
+}
+
+impl Driver {
+    /// A driver for `resources`, batching changes by `wait`.
+    pub fn new(resources: Vec<TemplateResource>, settings: &Settings, wait: WaitSpec) -> Driver {
+        let policies = resources.iter().map(|r| policy(r, settings)).collect();
+        let unconfirmed = resources.iter().map(|_| None).collect();
+        Driver { reconciler: Reconciler::new(wait, policies), resources, unconfirmed }
+    }
+
+    pub fn resources(&self) -> &[TemplateResource] {
+        &self.resources
+    }
+
+    /// The keys of resource `id` changed; it now reads `keys` keys (`None`: not counted).
+    pub fn changed(&mut self, id: ResourceId, keys: Option<usize>) {
+        self.reconciler.handle(Event::Changed { resource: id, keys }, Instant::now());
+    }
+
+    /// Every resource must be rendered anew (a pass of interval mode, a file change).
+    pub fn changed_all(&mut self) {
+        for id in 0..self.resources.len() {
+            self.changed(id, None);
+        }
+    }
+
+    /// Every resource renders at the next [`Driver::run_due`], without waiting for the batch
+    /// window (the first pass).
+    pub fn render_all_now(&mut self) {
+        self.changed_all();
+        self.reconciler.handle(Event::Flush, Instant::now());
+    }
+
+    /// Carries out everything pending now — the batch being gathered, reloads deferred by
+    /// their interval — before this driver is replaced (the resources were re-read).
+    pub fn finish<'v>(
+        &mut self,
+        settings: &Settings,
+        values: &dyn Fn(ResourceId) -> &'v dyn Values,
+    ) -> Report {
+        self.reconciler.handle(Event::Flush, Instant::now());
+        self.run_due(settings, values)
+    }
+
+    /// Releases every fail-static hold (SIGUSR1).
+    pub fn release(&mut self) {
+        self.reconciler.handle(Event::Release, Instant::now());
+    }
+
+    /// When [`Driver::run_due`] next has work without a new event.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        self.reconciler.next_wakeup()
+    }
+
+    /// Carries out everything due now; `values(id)` is where resource `id` reads its keys.
+    pub fn run_due<'v>(
+        &mut self,
+        settings: &Settings,
+        values: &dyn Fn(ResourceId) -> &'v dyn Values,
+    ) -> Report {
+        let mut report = Report::default();
+        while !settings.cancel.is_cancelled() {
+            let actions = self.reconciler.poll(Instant::now());
+            if actions.is_empty() {
+                break;
+            }
+            for action in actions {
+                if settings.cancel.is_cancelled() {
+                    break;
+                }
+                self.carry_out(action, settings, values, &mut report);
+            }
+        }
+        report
+    }
+
+    fn carry_out<'v>(
+        &mut self,
+        action: Action,
+        settings: &Settings,
+        values: &dyn Fn(ResourceId) -> &'v dyn Values,
+        report: &mut Report,
+    ) {
+        match action {
+            Action::Render(ids) => {
+                if ids.len() > 1 || self.resources.len() > 1 {
+                    log::debug!("{} of {} resources to render", ids.len(), self.resources.len());
+                }
+                for id in ids {
+                    let outcome = self.render(id, values(id), settings, report);
+                    let event = Event::Rendered { resource: id, outcome };
+                    self.reconciler.handle(event, Instant::now());
+                }
+            }
+            Action::Reload(reload) => {
+                let ok = self.reload(reload, settings, report);
+                self.reconciler.handle(Event::Reloaded { reload, ok }, Instant::now());
+            }
+            Action::Rollback(ids) => ids.into_iter().for_each(|id| self.roll_back(id)),
+            Action::Notice(notice) => self.tell(&notice, settings),
+        }
+    }
+
+    fn render(
+        &mut self,
+        id: ResourceId,
+        values: &dyn Values,
+        settings: &Settings,
+        report: &mut Report,
+    ) -> RenderOutcome {
+        match process::process(&self.resources[id], values, settings) {
+            Ok(Processed::Updated { previous }) => {
+                // The server still runs what dest was before the first unconfirmed swap.
+                if self.reconciler.reload_of(id).is_some() && self.unconfirmed[id].is_none() {
+                    self.unconfirmed[id] = Some(previous);
+                }
+                RenderOutcome::Updated
+            }
+            Ok(Processed::Unchanged) => RenderOutcome::Unchanged,
+            Err(failure) => {
+                let retry = failure.fault == Fault::Transient;
+                report.failures.push(failure);
+                RenderOutcome::Failed { retry }
+            }
+        }
+    }
+
+    /// Runs reload command `reload` (as the first of its resources names it); on success the
+    /// swaps it loaded are confirmed.
+    fn reload(&mut self, reload: ReloadId, settings: &Settings, report: &mut Report) -> bool {
+        let ids: Vec<ResourceId> = (0..self.resources.len())
+            .filter(|&id| self.reconciler.reload_of(id) == Some(reload))
+            .collect();
+        let Some(&first) = ids.first() else { return true };
+        let res = &self.resources[first];
+        let cmd = res.reload_cmd.as_deref().unwrap_or_default();
+        let timeout = ids.iter().map(|&id| self.resources[id].reload_cmd_timeout).max();
+        match process::reload(cmd, timeout.unwrap_or(Duration::ZERO), &settings.cancel) {
+            Ok(()) => {
+                for id in ids {
+                    self.unconfirmed[id] = None;
+                }
+                true
+            }
+            Err(message) => {
+                let failure = Failure {
+                    resource: res.path.display().to_string(),
+                    message,
+                    fault: Fault::Transient,
+                };
+                log::error!("{failure}");
+                report.failures.push(failure);
+                false
+            }
+        }
+    }
+
+    /// Puts back the dest the server last loaded.
+    fn roll_back(&mut self, id: ResourceId) {
+        let dest = &self.resources[id].dest;
+        match self.unconfirmed[id].take() {
+            Some(Some(previous)) => match confd_apply::restore(dest, &previous) {
+                Ok(()) => log::warning!(
+                    "{}: the reload failed: put back the previous {}, which the server runs",
+                    self.resources[id].path.display(),
+                    dest.display()
+                ),
+                Err(e) => log::error!(
+                    "{}: the reload failed and the previous {} cannot be put back: {e}",
+                    self.resources[id].path.display(),
+                    dest.display()
+                ),
+            },
+            Some(None) => log::warning!(
+                "{}: the reload failed; {} did not exist before, so it stays",
+                self.resources[id].path.display(),
+                dest.display()
+            ),
+            None => {}
+        }
+    }
+
+    fn tell(&self, notice: &Notice, settings: &Settings) {
+        let name = |id: ResourceId| self.resources[id].path.display().to_string();
+        match *notice {
+            Notice::Held { resource, removing, of, hold_time } => log::warning!(
+                "{}: held: this change would remove {removing} of the {of} keys it read last time \
+                 (more than max_removal {}%), as a wiped or restored store would; {} and the \
+                 server keep the last config. It is applied when the keys come back, once it has \
+                 not changed for {hold_time:?} (hold_time), or now on SIGUSR1 (kill -USR1 {})",
+                name(resource),
+                max_removal(&self.resources[resource], settings),
+                self.resources[resource].dest.display(),
+                std::process::id()
+            ),
+            Notice::Released { resource, why } => {
+                let why = match why {
+                    Release::KeysBack => "the keys are back",
+                    Release::Stable => "the removal has not changed for its hold_time",
+                    Release::Operator => "SIGUSR1",
+                };
+                log::info!("{}: hold released ({why})", name(resource))
+            }
+            Notice::Retry { resource, attempt, after } => {
+                log::warning!("{}: trying again in {after:?} (retry {attempt})", name(resource))
+            }
+            Notice::ReloadDeferred { reload, after } => {
+                let first = (0..self.resources.len())
+                    .find(|&id| self.reconciler.reload_of(id) == Some(reload));
+                if let Some(id) = first {
+                    log::info!("{}: reload deferred by {after:?} (min_reload_interval)", name(id));
+                }
+            }
+        }
+    }
+}
+
+/// The reconciler's view of a resource: its reload command (none with `-sync-only` or
+/// `-noop`, which never reload) and its pacing and hold settings, or the global ones.
+fn policy(res: &TemplateResource, settings: &Settings) -> Policy {
+    let defaults = settings.reconcile;
+    let reloads = !(settings.options.sync_only || settings.options.noop);
+    Policy {
+        reload: res.reload_cmd.clone().filter(|_| reloads),
+        min_reload_interval: res.min_reload_interval.unwrap_or(defaults.min_reload_interval),
+        max_removal: Some(f64::from(max_removal(res, settings)) / 100.0),
+        hold_time: res.hold_time.unwrap_or(defaults.hold_time),
+    }
+}
+
+fn max_removal(res: &TemplateResource, settings: &Settings) -> u8 {
+    res.max_removal.unwrap_or(settings.reconcile.max_removal)
+}

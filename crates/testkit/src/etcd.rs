@@ -402,12 +402,25 @@ impl EtcdMember {
     /// waits until it answers `endpoint health`. Panics if it is running, or (quoting its log)
     /// if it exits or is not healthy within 30 s.
     pub fn restart(&self) {
+        self.start_again("existing");
+    }
+
+    /// Starts a killed member of a one-member cluster again on an empty data dir: a new
+    /// cluster (another cluster ID, revision 1, no keys), as a store wiped or rebuilt from
+    /// nothing would be. Waits until it answers `endpoint health`, like [`EtcdMember::restart`].
+    pub fn restart_empty(&self) {
+        assert!(!self.is_running(), "testkit: restart_empty() of {} which is running", self.name);
+        let _ = fs::remove_dir_all(&self.data_dir);
+        self.start_again("new");
+    }
+
+    fn start_again(&self, initial_cluster_state: &str) {
         assert!(
             !self.is_running(),
             "testkit: restart() of {} which is running; kill() it first",
             self.name
         );
-        self.spawn("existing")
+        self.spawn(initial_cluster_state)
             .unwrap_or_else(|e| panic!("testkit: cannot start {ETCD}: {e}{}", install_hint(&e)));
         let ctl = self.ctl().timeout(Duration::from_secs(2));
         let mut exited = None;

@@ -7,6 +7,8 @@
 //! what the test sets (so nothing from the caller's environment leaks into the env backend).
 #![allow(dead_code)]
 
+pub mod etcd;
+
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

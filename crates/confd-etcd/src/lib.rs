@@ -162,6 +162,10 @@ pub enum Health {
     Disconnected { error: EtcdError },
     /// A full read is under way; an [`Update::Resync`] follows.
     Resyncing { reason: String },
+    /// etcd refused one watch over the range covering `prefixes` (the user may read the
+    /// prefixes, not what lies between them): each prefix is watched on its own from now on,
+    /// so a transaction that spans several of them arrives as one update per prefix.
+    Split { prefixes: String, endpoint: String },
 }
 
 /// One message from a watch.

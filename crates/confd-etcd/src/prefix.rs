@@ -83,6 +83,22 @@ impl KeyRange {
     fn all() -> KeyRange {
         KeyRange { key: vec![0], end: vec![0] }
     }
+
+    /// The one range that covers the watch ranges of all `prefixes`: from the smallest to the
+    /// end of the largest (keys between them that no prefix selects are dropped by the
+    /// watcher). Everything when a prefix is empty.
+    pub(crate) fn covering(prefixes: &[Prefix]) -> KeyRange {
+        if prefixes.iter().any(|p| p.0.is_empty()) {
+            return KeyRange::all();
+        }
+        let ranges: Vec<KeyRange> = prefixes.iter().map(Prefix::watch_range).collect();
+        let key = ranges.iter().map(|r| r.key.clone()).min();
+        let end = ranges.iter().map(|r| r.end.clone()).max();
+        match (key, end) {
+            (Some(key), Some(end)) => KeyRange { key, end },
+            _ => KeyRange::all(),
+        }
+    }
 }
 
 /// The distinct prefixes to read or watch: normalised, sorted, and without those another one
@@ -145,6 +161,17 @@ mod tests {
             ]
         );
         assert_eq!(p.watch_range(), KeyRange { key: b"/a".to_vec(), end: b"/a0".to_vec() });
+    }
+
+    #[test]
+    fn the_covering_range_spans_every_prefix() {
+        let c = cover(&strings(&["/dc/upstream", "/dc/subdomain"]));
+        assert_eq!(
+            KeyRange::covering(&c),
+            KeyRange { key: b"/dc/subdomain".to_vec(), end: b"/dc/upstream0".to_vec() }
+        );
+        assert_eq!(KeyRange::covering(&[Prefix::new("/a")]), Prefix::new("/a").watch_range());
+        assert_eq!(KeyRange::covering(&cover(&strings(&["/a", "/"]))), KeyRange::all());
     }
 
     #[test]

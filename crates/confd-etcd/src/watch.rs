@@ -1,14 +1,16 @@
 //! The watch supervisor: keeps one watch stream alive across member failures, compaction and
 //! restores, and turns what etcd sends into ordered [`Update`]s.
 //!
-//! State, per prefix: `next`, the revision to watch from (the revision after the last event
-//! applied, or after the snapshot). Overall: `applied`, the highest revision applied, to spot a
-//! cluster whose revision went backwards, and the cluster ID.
+//! What to make of each response is decided by [`state::WatchState`] (pure, unit-tested): one
+//! watcher over the range covering every prefix, so a transaction is one update by
+//! construction; resume points, compaction, restores and cluster changes. This module is the
+//! shell that talks to etcd.
 //!
 //! The loop: if there is no valid state, read everything (retrying with backoff) and deliver
-//! it as a resync. Then open a stream on an endpoint and create the watchers one after
-//! another (each `created` answer is matched to the create request in flight, which works
-//! whether or not the server honours client-chosen watch IDs). Apply responses as they come.
+//! it as a resync. Then open a stream on an endpoint and create the watchers (one, or one per
+//! prefix where etcd refuses the covering range) one after another (each `created` answer is
+//! matched to the create request in flight, which works whether or not the server honours
+//! client-chosen watch IDs). Deliver each response's changes as one update.
 //! When the stream ends, fails, or stops answering progress requests, open it again on the next
 //! endpoint, from each prefix's `next`. The first retry after a stream that was healthy for
 //! 10 s is immediate; otherwise the delay doubles from 100 ms up to 5 s. Once every endpoint
@@ -33,47 +35,19 @@ use crate::error::{classify, fmt_duration, Attempt, EtcdError, Failure};
 use crate::prefix::Prefix;
 use crate::{read, Health, Update, WatchEvent};
 
+mod state;
+
+use state::{Decision, WatchState};
+
 /// A stream that lived this long before failing was healthy: retry at once, backoff afresh.
 const HEALTHY: Duration = Duration::from_secs(10);
 /// The longest wait between attempts while etcd is unreachable.
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
-/// Changes are delivered once no other watcher's response has come for this long…
-const HOLD_QUIET: Duration = Duration::from_millis(5);
-/// … or once they have been held this long…
-const HOLD_MAX: Duration = Duration::from_millis(100);
-/// … and not before the watchers of a new stream have been caught up by etcd.
-const CATCH_UP: Duration = Duration::from_millis(300);
-
-/// A change and the revision it was made at.
-type Change = (i64, String, Option<String>);
-
-/// Changes held back, in the order received; when the oldest of them came (or, after a
-/// partial release, when that was) and when the last came.
-struct Held {
-    changes: Vec<Change>,
-    first: Instant,
-    last: Instant,
-}
-
-impl Held {
-    fn newest(&self) -> i64 {
-        self.changes.iter().map(|c| c.0).max().unwrap_or(0)
-    }
-}
-
-/// The update of `changes`, at the newest of their revisions.
-fn update_of(changes: Vec<Change>) -> Update {
-    let revision = changes.iter().map(|c| c.0).max().unwrap_or(0);
-    Update::Changes { revision, changes: changes.into_iter().map(|(_, k, v)| (k, v)).collect() }
-}
 
 pub(crate) struct Supervisor {
     conn: Arc<Conn>,
-    prefixes: Vec<Prefix>,
-    /// Per prefix: the revision to watch from. Meaningless while `need_read`.
-    next: Vec<i64>,
-    applied: i64,
-    cluster_id: Option<u64>,
+    /// What is watched, from where; meaningless while `need_read`.
+    state: WatchState,
     need_read: bool,
     tx: Sender<WatchEvent>,
     link: Link,
@@ -81,9 +55,6 @@ pub(crate) struct Supervisor {
     liveness: Duration,
     /// The token was refreshed after a refused watch since the last established stream.
     refreshed: bool,
-    /// With several prefixes: changes received and not yet delivered (see
-    /// [`Supervisor::hold`]).
-    held: Option<Held>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,21 +136,16 @@ impl Supervisor {
         tx: Sender<WatchEvent>,
         progress_interval: Duration,
     ) -> Supervisor {
-        let n = prefixes.len();
         let liveness = conn.request_timeout.max(Duration::from_secs(1));
         Supervisor {
             conn,
-            prefixes,
-            next: vec![from.unwrap_or(0) + 1; n],
-            applied: from.unwrap_or(0),
-            cluster_id: None,
+            state: WatchState::new(prefixes, from),
             need_read: from.is_none(),
             tx,
             link: Link::Starting,
             progress_interval: progress_interval.max(Duration::from_millis(100)),
             liveness,
             refreshed: false,
-            held: None,
         }
     }
 
@@ -205,7 +171,7 @@ impl Supervisor {
     }
 
     async fn run_inner(&mut self) -> Result<(), ()> {
-        if self.prefixes.is_empty() {
+        if self.state.prefixes().is_empty() {
             return std::future::pending().await;
         }
         let n = self.conn.len();
@@ -225,11 +191,10 @@ impl Supervisor {
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
                 last_read = Some(Instant::now());
-                match read::read(&self.conn, &self.prefixes).await {
+                match read::read(&self.conn, self.state.prefixes()).await {
                     Ok(snapshot) => {
                         self.need_read = false;
-                        self.applied = snapshot.revision;
-                        self.next = vec![snapshot.revision + 1; self.prefixes.len()];
+                        self.state.resynced(snapshot.revision);
                         self.send(WatchEvent::Update(Update::Resync(snapshot)))?;
                         endpoint = self.conn.preferred();
                     }
@@ -244,10 +209,6 @@ impl Supervisor {
             let started = Instant::now();
             let mut established = false;
             let end = self.stream(endpoint, &mut established, &mut lost).await;
-            // What was received counts as applied (`next` moved past it): deliver it.
-            if !matches!(end, End::Stop) {
-                self.release()?;
-            }
             if established {
                 outage.clear();
                 (tls_failure, all_timeout) = (None, true);
@@ -298,12 +259,12 @@ impl Supervisor {
     }
 
     fn create_options(&self, idx: usize) -> (Vec<u8>, WatchOptions) {
-        let range = self.prefixes[idx].watch_range();
+        let watcher = &self.state.watchers()[idx];
         let opts = WatchOptions::new()
-            .with_range(range.end)
-            .with_start_revision(self.next[idx])
+            .with_range(watcher.range.end.clone())
+            .with_start_revision(watcher.next)
             .with_progress_notify();
-        (range.key, opts)
+        (watcher.range.key.clone(), opts)
     }
 
     /// One stream on endpoint `i`, until it ends. Sets `established` once every watcher has
@@ -330,14 +291,13 @@ impl Supervisor {
         };
         let (mut sender, mut responses) = stream.split();
 
+        self.state.new_stream();
         let mut s = StreamState {
             url: url.clone(),
             client: client.clone(),
             awaiting: Some((0, Instant::now())),
-            to_create: (1..self.prefixes.len()).collect(),
+            to_create: (1..self.state.watchers().len()).collect(),
             ids: HashMap::new(),
-            probed: false,
-            all_created: None,
         };
         let mut last_message = Instant::now();
         let mut progress_sent: Option<Instant> = None;
@@ -347,23 +307,6 @@ impl Supervisor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         loop {
-            // A watcher replays its history from its start revision, unsynced, until etcd has
-            // caught it up (etcd does so every 100 ms): until every watcher is created and has
-            // had time to be caught up, what is held may still be missing their part.
-            if s.all_created.is_none() && s.awaiting.is_none() && s.to_create.is_empty() {
-                s.all_created = Some(Instant::now());
-            }
-            // Quiet: deliver everything; held too long: deliver the revisions that are complete.
-            let (held, held_due, all) = match (&self.held, s.all_created) {
-                (Some(h), Some(at)) => {
-                    let quiet = (h.last + HOLD_QUIET).max(at + CATCH_UP);
-                    let long = (h.first + HOLD_MAX).max(at + CATCH_UP);
-                    (true, quiet.min(long), quiet <= long)
-                }
-                _ => (false, Instant::now(), false),
-            };
-            // Biased: a response already received is handled before a timer that expired
-            // meanwhile, so that what is held is not released ahead of its rest.
             tokio::select! {
                 biased;
                 msg = responses.message() => {
@@ -377,12 +320,6 @@ impl Supervisor {
                     match self.handle(resp, &mut s).await {
                         Step::Continue => {}
                         Step::End(end) => return end,
-                    }
-                    // Responses that never stop coming would never let the timers run.
-                    if self.held.as_ref().is_some_and(|h| h.first.elapsed() >= 2 * HOLD_MAX)
-                        && self.release_complete().is_err()
-                    {
-                        return End::Stop;
                     }
 
                     // The next create, once the previous one is answered.
@@ -417,12 +354,6 @@ impl Supervisor {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(held_due.into()), if held => {
-                    let released = if all { self.release() } else { self.release_complete() };
-                    if released.is_err() {
-                        return End::Stop;
-                    }
-                }
                 _ = tick.tick() => {
                     if let Some((_, since)) = s.awaiting {
                         if since.elapsed() >= self.liveness {
@@ -452,35 +383,20 @@ impl Supervisor {
     /// Applies one response.
     async fn handle(&mut self, resp: WatchResponse, s: &mut StreamState) -> Step {
         if let Some(h) = resp.header() {
-            let (cluster, revision) = (h.cluster_id(), h.revision());
-            match self.cluster_id {
-                Some(c) if c != cluster && cluster != 0 => {
-                    self.cluster_id = Some(cluster);
-                    return Step::End(End::Resync(format!(
-                        "etcd at {} belongs to another cluster (ID {cluster:x}, was {c:x}): replaced or restored",
-                        s.url
-                    )));
-                }
-                None if cluster != 0 => self.cluster_id = Some(cluster),
-                _ => {}
-            }
-            if revision > 0 && revision < self.applied && !s.probed {
-                // Lower than what was applied: a restored cluster, or a member that lags.
-                // A linearizable read on the same member tells them apart.
-                s.probed = true;
-                let key = self.prefixes[0].read_ranges().swap_remove(0).key;
-                match current_revision(&s.client, key, &s.url, self.conn.request_timeout).await {
-                    Ok(now) if now < self.applied => {
-                        return Step::End(End::Resync(format!(
-                            "etcd at {} is at revision {now}, behind the {} already applied: restored from a backup?",
-                            s.url, self.applied
-                        )));
-                    }
-                    Ok(_) => {}
+            let mut decision = self.state.header(h.cluster_id(), h.revision(), &s.url);
+            if decision == Decision::Probe {
+                let key = self.state.prefixes()[0].read_ranges().swap_remove(0).key;
+                decision = match current_revision(&s.client, key, &s.url, self.conn.request_timeout)
+                    .await
+                {
+                    Ok(now) => self.state.probed(now, &s.url),
                     Err(f) => {
                         return Step::End(End::Failed(StreamFailure::from_failure(f, &s.url)))
                     }
-                }
+                };
+            }
+            if let Decision::Resync(reason) = decision {
+                return Step::End(End::Resync(reason));
             }
         }
 
@@ -505,94 +421,14 @@ impl Supervisor {
         if resp.canceled() {
             return self.canceled(&resp, idx, s).await;
         }
-        if resp.events().is_empty() {
-            // A progress notification etcd sent on its own: it does so only for a watcher that
-            // is in sync, so everything up to the header's revision has been delivered.
-            if let Some(h) = resp.header() {
-                self.next[idx] = self.next[idx].max(h.revision() + 1);
-            }
-            return Step::Continue;
+        match self.state.response(idx, &plain(&resp)) {
+            Decision::Deliver(update) => match self.send(WatchEvent::Update(update)) {
+                Ok(()) => Step::Continue,
+                Err(()) => Step::End(End::Stop),
+            },
+            Decision::Resync(reason) => Step::End(End::Resync(reason)),
+            Decision::Continue | Decision::Probe => Step::Continue,
         }
-
-        let prefix = &self.prefixes[idx];
-        let mut changes = Vec::with_capacity(resp.events().len());
-        let mut last = 0;
-        for ev in resp.events() {
-            let Some(kv) = ev.kv() else { continue };
-            let rev = kv.mod_revision();
-            if rev < self.next[idx] {
-                continue; // already applied (a resumed watch never repeats, but be sure)
-            }
-            last = last.max(rev);
-            let key = String::from_utf8_lossy(kv.key());
-            if !prefix.selects(&key) {
-                continue;
-            }
-            let value = match ev.event_type() {
-                EventType::Put => Some(String::from_utf8_lossy(kv.value()).into_owned()),
-                EventType::Delete => None,
-            };
-            changes.push((rev, key.into_owned(), value));
-        }
-        if last > 0 {
-            self.next[idx] = last + 1;
-            self.applied = self.applied.max(last);
-        }
-        if changes.is_empty() {
-            return Step::Continue;
-        }
-        if self.prefixes.len() == 1 {
-            if self.send(WatchEvent::Update(update_of(changes))).is_err() {
-                return Step::End(End::Stop);
-            }
-        } else {
-            self.hold(changes);
-        }
-        Step::Continue
-    }
-
-    /// Keeps changes back until the other prefixes' watchers have had time to say what they
-    /// have for the same revisions, so that a transaction spanning several prefixes is
-    /// delivered as one update. etcd sends each watcher of a stream its own response, but it
-    /// queues the responses of one revision for all of them at once, so they arrive back to
-    /// back, and all of a revision before any of the next: what is held is delivered when no
-    /// response has followed for [`HOLD_QUIET`]; in a steady stream, every [`HOLD_MAX`], the
-    /// revisions older than the newest received (which are complete) are; and nothing before
-    /// every watcher of the stream is created and caught up ([`CATCH_UP`]). (A progress
-    /// request cannot mark the end: etcd 3.4 before 3.4.25 may answer it ahead of watch
-    /// responses already queued.)
-    fn hold(&mut self, changes: Vec<Change>) {
-        let now = Instant::now();
-        match &mut self.held {
-            Some(held) => {
-                held.changes.extend(changes);
-                held.last = now;
-            }
-            None => self.held = Some(Held { changes, first: now, last: now }),
-        }
-    }
-
-    /// Delivers everything held.
-    fn release(&mut self) -> Result<(), ()> {
-        match self.held.take() {
-            Some(held) => self.send(WatchEvent::Update(update_of(held.changes))),
-            None => Ok(()),
-        }
-    }
-
-    /// Delivers the held changes older than the newest revision received, which are complete;
-    /// the newest stay held, and the clock of [`HOLD_MAX`] starts again for them.
-    fn release_complete(&mut self) -> Result<(), ()> {
-        let Some(held) = &mut self.held else { return Ok(()) };
-        let newest = held.newest();
-        let (done, rest): (Vec<Change>, Vec<Change>) =
-            held.changes.drain(..).partition(|c| c.0 < newest);
-        held.changes = rest;
-        held.first = Instant::now();
-        if done.is_empty() {
-            return Ok(());
-        }
-        self.send(WatchEvent::Update(update_of(done)))
     }
 
     /// A failure of the stream; an expired token is refreshed first.
@@ -620,13 +456,10 @@ impl Supervisor {
     }
 
     async fn canceled(&mut self, resp: &WatchResponse, idx: usize, s: &mut StreamState) -> Step {
-        let prefix = self.prefixes[idx].display().to_string();
         if resp.compact_revision() > 0 {
-            return Step::End(End::Resync(format!(
-                "the history of {prefix} was compacted up to revision {} while we needed it from {}",
-                resp.compact_revision(),
-                self.next[idx]
-            )));
+            if let Decision::Resync(reason) = self.state.compacted(idx, resp.compact_revision()) {
+                return Step::End(End::Resync(reason));
+            }
         }
         let reason = resp.cancel_reason();
         if reason.contains("invalid auth token") {
@@ -644,9 +477,22 @@ impl Supervisor {
                     self.reauthenticate(&s.client.clone(), &s.url.clone(), "watch refused").await,
                 );
             }
+            // The user may read the prefixes but not the range between them: one watcher per
+            // prefix, from the same revision, at once.
+            let watched = self.state.watched(idx);
+            if self.state.split() {
+                let split = Health::Split { prefixes: watched, endpoint: s.url.clone() };
+                if self.status(split).is_err() {
+                    return Step::End(End::Stop);
+                }
+                return Step::End(End::Failed(StreamFailure {
+                    retry_same: true,
+                    ..StreamFailure::transient(&s.url, "watching each prefix on its own")
+                }));
+            }
             return Step::End(End::Failed(StreamFailure::fatal(
                 EtcdError::PermissionDenied {
-                    prefix,
+                    prefix: watched,
                     user: self.conn.user.clone(),
                     endpoint: s.url.clone(),
                 },
@@ -662,18 +508,40 @@ impl Supervisor {
     }
 }
 
+/// A response in the plain terms of [`state::Response`].
+fn plain(resp: &WatchResponse) -> state::Response {
+    let (cluster_id, revision) = resp.header().map_or((0, 0), |h| (h.cluster_id(), h.revision()));
+    let events = resp
+        .events()
+        .iter()
+        .filter_map(|ev| {
+            let kv = ev.kv()?;
+            let value = match ev.event_type() {
+                EventType::Put => Some(String::from_utf8_lossy(kv.value()).into_owned()),
+                EventType::Delete => None,
+            };
+            let key = String::from_utf8_lossy(kv.key()).into_owned();
+            Some(state::Event { revision: kv.mod_revision(), key, value })
+        })
+        .collect();
+    state::Response {
+        cluster_id,
+        revision,
+        created: resp.created(),
+        canceled: resp.canceled(),
+        compact_revision: resp.compact_revision(),
+        events,
+    }
+}
+
 struct StreamState {
     url: String,
     client: Client,
-    /// The create request in flight: prefix index, and when it was sent.
+    /// The create request in flight: watcher index, and when it was sent.
     awaiting: Option<(usize, Instant)>,
     to_create: VecDeque<usize>,
-    /// etcd's watch ID → prefix index.
+    /// etcd's watch ID → watcher index.
     ids: HashMap<i64, usize>,
-    /// A lower header revision has been checked on this stream already.
-    probed: bool,
-    /// When the last watcher of the stream was created.
-    all_created: Option<Instant>,
 }
 
 /// The member's current revision, by a linearizable read (it waits for the member to catch up

@@ -303,6 +303,11 @@ fn log_health(health: &Health, outage: &mut bool) {
             }
         }
         Health::Resyncing { reason } => log::info!("Re-reading etcd: {reason}"),
+        Health::Split { prefixes, endpoint } => log::warning!(
+            "etcd at {endpoint} refused one watch over the range covering {prefixes}: watching \
+             each prefix on its own, so a transaction across them may render in two passes \
+             (grant confd read access to the whole range to keep it whole)"
+        ),
     }
 }
 

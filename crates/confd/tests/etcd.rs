@@ -988,12 +988,36 @@ fn wait_per_resource_batches_spaced_changes() {
 }
 
 /// A resource reading 8 prefixes; a writer sets `/p0/v` … `/p7/v` to a new common value in one
-/// transaction (one revision) every few ms for 2 s. Every render must show one revision — 8
+/// transaction (one revision) every few ms for 2 s (at least 50 transactions), while a thread
+/// keeps the other core busy. Every render must show one revision — 8
 /// equal values — as the original confd's renders do (it re-reads a resource's keys with one
 /// consistent get per change) and as issue 4's "read consistently at one revision" asks. A
 /// `check_cmd` checks each render (the staged file) before it is swapped in.
-/// With `-wait 0`, so that only the watch's own merging of the prefixes' responses (one per
-/// watcher) keeps a transaction whole.
+/// With `-wait 0`, so that only the watch keeps a transaction whole (one watcher over the range
+/// covering the prefixes: etcd sends a revision in one response).
+/// A thread that spins until dropped.
+struct BusyCore(Arc<AtomicBool>);
+
+impl BusyCore {
+    fn start() -> BusyCore {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut x: u64 = 0;
+            while !flag.load(Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        });
+        BusyCore(stop)
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 #[test]
 fn watch_never_renders_a_transaction_half_applied() {
     let etcd = EtcdCluster::start(1);
@@ -1026,9 +1050,11 @@ fn watch_never_renders_a_transaction_half_applied() {
         sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch", "-wait", "0"]));
     wait_for_file(&sb, &mut confd, "out/pairs.conf", &"0\n".repeat(8), EVENT_TIMEOUT);
 
+    // The other core kept busy, so that how fast confd and etcd answer decides nothing.
+    let _busy = BusyCore::start();
     let started = Instant::now();
     let mut n = 1;
-    while started.elapsed() < Duration::from_secs(2) {
+    while started.elapsed() < Duration::from_secs(2) || n <= 50 {
         set_all(&mut gw, n);
         n += 1;
         std::thread::sleep(Duration::from_millis(5)); // the writer's pace

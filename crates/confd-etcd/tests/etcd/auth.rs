@@ -89,3 +89,40 @@ fn auth_errors_and_token_expiry() {
         assert_eq!(r.disconnects(), 0, "{:?}", r.statuses());
     }
 }
+
+/// A user who may read two prefixes but not the range between them: the watch over the range
+/// covering both is refused, so it splits into one watcher per prefix (said once, no outage)
+/// and follows both.
+#[test]
+fn a_watch_without_access_to_the_covering_range_splits_per_prefix() {
+    let cluster = EtcdCluster::start(1);
+    let endpoints = cluster.endpoints();
+    cluster.put("/dc/a/x", "1");
+    cluster.put("/dc/b/secret", "s");
+    cluster.put("/dc/c/y", "1");
+    cluster.add_user("narrow", "pw", "narrow", Some("/dc/a"), None);
+    let grant = ["role", "grant-permission", "--prefix=true", "narrow", "read", "--", "/dc/c"];
+    cluster.ctl().ok(&grant);
+    cluster.enable_auth("rootpw");
+
+    let etcd = Etcd::connect(user(&endpoints, "narrow", "pw")).unwrap();
+    let prefixes = s(&["/dc/a", "/dc/c"]);
+    let snap = etcd.read(&prefixes).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let _watch = etcd.watch(prefixes.clone(), Some(snap.revision), tx);
+    let rec = Recorder::start(rx, snap.kvs.clone());
+    let r = rec.wait(Duration::from_secs(5), "split and connected", |r| {
+        r.statuses().iter().any(|h| matches!(h, Health::Connected { .. }))
+    });
+    assert!(
+        matches!(&r.statuses()[0], Health::Split { prefixes, .. } if prefixes == "/dc/a, /dc/c"),
+        "{:?}",
+        r.statuses()
+    );
+    assert_eq!(r.disconnects(), 0, "no outage: {:?}", r.statuses());
+
+    cluster.put("/dc/a/x", "2");
+    cluster.put("/dc/c/y", "2");
+    let r = rec.wait(Duration::from_secs(5), "both changes", |r| r.flat().len() == 2);
+    assert_eq!(r.state, etcd.read(&prefixes).unwrap().kvs);
+}

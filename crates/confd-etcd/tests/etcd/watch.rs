@@ -25,9 +25,8 @@ fn watch_delivers_changes_as_units_and_nothing_else() {
     });
 
     let two_sec = Duration::from_secs(2);
-    // put, update, delete: in order. (Changes of several prefixes that come back to back may
-    // share one update: the watch merges the watchers' responses so that a transaction across
-    // prefixes is one unit.)
+    // put, update, delete: in order, one update per revision (one watcher covers both
+    // prefixes, and etcd sends each revision in one response).
     w.put("/app/upstream/b", "2");
     w.put("/app/upstream/a", "1b");
     w.del("/app/upstream/b");
@@ -45,16 +44,17 @@ fn watch_delivers_changes_as_units_and_nothing_else() {
     );
     let sets = r.changes;
 
-    // A transaction: its events arrive as one change set.
+    // A transaction, across both prefixes: its events arrive as one change set.
     w.txn(&[
         ("/app/upstream/c", Some("3")),
         ("/app/upstream/d", Some("4")),
         ("/app/upstream/a", None),
         ("/app/upstream", Some("self")),
+        ("/app/domain", Some("example.net")),
     ]);
     let r = rec.wait(two_sec, "the transaction", |r| r.changes == sets + 1);
     match r.updates().last().unwrap() {
-        Update::Changes { changes, .. } => assert_eq!(changes.len(), 4, "{changes:?}"),
+        Update::Changes { changes, .. } => assert_eq!(changes.len(), 5, "{changes:?}"),
         other => panic!("{other:?}"),
     }
 

@@ -7,38 +7,34 @@ use std::collections::BTreeMap;
 /// everything. This is what confd does (`strings.HasPrefix(k, key)`), and what templates written
 /// for confd's file backend may rely on; it is the default for the file backend.
 pub fn filter_by_keys(all: &BTreeMap<String, String>, keys: &[String]) -> BTreeMap<String, String> {
-    filter_with(all, keys, |_, _| true)
+    filter_with(all, keys)
 }
 
-/// The path-aware rule confd's etcd v3 backend uses: keep a key equal to one of `keys` or
-/// starting with that key followed by `/`. `/app` keeps `/app` and `/app/x` but not `/app2`.
-///
-/// Taken literally, like etcd's client: `/` keeps only `/` and keys starting with `//`, and
-/// `/app/` keeps `/app/` and `/app//x` (not `/app/x`).
+/// The path-aware rule of [`confd_kv::KeyPrefix`] (confd's etcd v3 rule): keep a key equal to
+/// one of `keys` or below it. `/app` keeps `/app` and `/app/x` but not `/app2`; `/` keeps
+/// everything.
 pub fn filter_by_keys_path_aware(
     all: &BTreeMap<String, String>,
     keys: &[String],
 ) -> BTreeMap<String, String> {
-    filter_with(all, keys, |key, candidate| {
-        candidate.len() == key.len() || candidate.as_bytes()[key.len()] == b'/'
-    })
+    let mut out = BTreeMap::new();
+    for key in keys {
+        for (k, v) in confd_kv::KeyPrefix::new(key).select(all) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
-/// Keys of `all` that start with one of `keys` and pass `accept(key, candidate)`.
-fn filter_with(
-    all: &BTreeMap<String, String>,
-    keys: &[String],
-    accept: impl Fn(&str, &str) -> bool,
-) -> BTreeMap<String, String> {
+/// Keys of `all` that start with one of `keys`.
+fn filter_with(all: &BTreeMap<String, String>, keys: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for key in keys {
         let candidates = all
             .range::<str, _>((std::ops::Bound::Included(key.as_str()), std::ops::Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(key.as_str()));
         for (k, v) in candidates {
-            if accept(key, k) {
-                out.insert(k.clone(), v.clone());
-            }
+            out.insert(k.clone(), v.clone());
         }
     }
     out
@@ -73,15 +69,15 @@ mod tests {
     }
 
     #[test]
-    fn path_aware_is_etcds_rule() {
+    fn path_aware_is_the_key_prefix_rule() {
         let all = store();
         let got = filter_by_keys_path_aware(&all, &["/app".to_string()]);
         assert_eq!(keys_of(&got), ["/app", "/app/", "/app/x", "/app/x/y"]);
         let got = filter_by_keys_path_aware(&all, &["/app/x".to_string()]);
         assert_eq!(keys_of(&got), ["/app/x", "/app/x/y"]);
         let got = filter_by_keys_path_aware(&all, &["/".to_string()]);
-        assert_eq!(keys_of(&got), ["//z"]);
+        assert_eq!(got.len(), all.len(), "`/` is everything");
         let got = filter_by_keys_path_aware(&all, &["/app/".to_string()]);
-        assert_eq!(keys_of(&got), ["/app/"]);
+        assert_eq!(keys_of(&got), ["/app", "/app/", "/app/x", "/app/x/y"], "as `/app`");
     }
 }

@@ -1,56 +1,28 @@
-//! Path-aware prefixes: which keys a prefix selects, and the etcd ranges that fetch them.
-//!
-//! confd's rule (its `GetValues`): a prefix `k` selects the key `k` itself and every key below
-//! `k/`, never a sibling such as `kX` or `k-x`. A trailing `/` is ignored (`/app/` is `/app`) and
-//! the prefix `/` (or the empty prefix) selects every key. This is the same rule the binary's
-//! in-memory store applies, so a snapshot read here and a lookup there agree.
+//! The etcd ranges that fetch and watch what a prefix selects. Which keys a prefix selects is
+//! [`confd_kv::KeyPrefix`]'s rule, the same the binary's in-memory models apply, so a snapshot
+//! read here and a lookup there agree.
 
-/// A normalised prefix: no trailing `/`; empty means "every key".
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Prefix(String);
+/// Prefixes are confd-kv's [`KeyPrefix`]: one rule everywhere.
+pub(crate) use confd_kv::KeyPrefix as Prefix;
 
-impl Prefix {
-    pub(crate) fn new(raw: &str) -> Prefix {
-        Prefix(raw.trim_end_matches('/').to_string())
-    }
-
-    #[cfg(test)]
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// How the prefix is named in messages: as the user wrote it, `/` for everything.
-    pub(crate) fn display(&self) -> &str {
-        if self.0.is_empty() {
-            "/"
-        } else {
-            &self.0
-        }
-    }
-
-    /// Whether `key` is this prefix or below it.
-    pub(crate) fn selects(&self, key: &str) -> bool {
-        if self.0.is_empty() {
-            return true;
-        }
-        match key.strip_prefix(self.0.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with('/'),
-            None => false,
-        }
-    }
-
-    /// Whether every key `other` selects is also selected by `self`.
-    fn covers(&self, other: &Prefix) -> bool {
-        self.selects(&other.0)
-    }
-
+/// What etcd is asked for to fetch or watch the keys a prefix selects.
+pub(crate) trait EtcdRanges {
     /// The ranges a consistent read asks for: the key itself and `[k/, k0)` (`0` is the byte
     /// after `/`), or all keys for the empty prefix.
-    pub(crate) fn read_ranges(&self) -> Vec<KeyRange> {
-        if self.0.is_empty() {
+    fn read_ranges(&self) -> Vec<KeyRange>;
+
+    /// The one range a watch covers: `[k, k0)`, i.e. the key, everything below `k/` and the
+    /// siblings that sort between (`k-x`, `k.x`), which the watcher drops. One range rather
+    /// than two keeps every event of a transaction in one watch response.
+    fn watch_range(&self) -> KeyRange;
+}
+
+impl EtcdRanges for Prefix {
+    fn read_ranges(&self) -> Vec<KeyRange> {
+        if self.is_everything() {
             return vec![KeyRange::all()];
         }
-        let key = self.0.as_bytes().to_vec();
+        let key = self.as_str().as_bytes().to_vec();
         let mut below = key.clone();
         below.push(b'/');
         let mut end = key.clone();
@@ -58,14 +30,11 @@ impl Prefix {
         vec![KeyRange { key, end: Vec::new() }, KeyRange { key: below, end }]
     }
 
-    /// The one range a watch covers: `[k, k0)`, i.e. the key, everything below `k/` and the
-    /// siblings that sort between (`k-x`, `k.x`), which the watcher drops. One range rather
-    /// than two keeps every event of a transaction in one watch response.
-    pub(crate) fn watch_range(&self) -> KeyRange {
-        if self.0.is_empty() {
+    fn watch_range(&self) -> KeyRange {
+        if self.is_everything() {
             return KeyRange::all();
         }
-        let key = self.0.as_bytes().to_vec();
+        let key = self.as_str().as_bytes().to_vec();
         let mut end = key.clone();
         end.push(b'0');
         KeyRange { key, end }
@@ -88,7 +57,7 @@ impl KeyRange {
     /// end of the largest (keys between them that no prefix selects are dropped by the
     /// watcher). Everything when a prefix is empty.
     pub(crate) fn covering(prefixes: &[Prefix]) -> KeyRange {
-        if prefixes.iter().any(|p| p.0.is_empty()) {
+        if prefixes.iter().any(Prefix::is_everything) {
             return KeyRange::all();
         }
         let ranges: Vec<KeyRange> = prefixes.iter().map(Prefix::watch_range).collect();
@@ -129,25 +98,10 @@ mod tests {
     }
 
     #[test]
-    fn selects_is_path_aware() {
-        let p = Prefix::new("/app/upstream");
-        assert!(p.selects("/app/upstream"));
-        assert!(p.selects("/app/upstream/a"));
-        assert!(p.selects("/app/upstream//a"));
-        assert!(!p.selects("/app/upstreamX"));
-        assert!(!p.selects("/app/upstream-x/a"));
-        assert!(!p.selects("/app/upstrea"));
-        assert!(!p.selects("/app"));
-    }
-
-    #[test]
-    fn trailing_slash_and_root() {
-        assert_eq!(Prefix::new("/app/"), Prefix::new("/app"));
+    fn everything_is_one_range() {
         let root = Prefix::new("/");
-        assert!(root.selects("/anything"));
-        assert!(root.selects("no-leading-slash"));
-        assert_eq!(root.display(), "/");
         assert_eq!(root.read_ranges(), vec![KeyRange { key: vec![0], end: vec![0] }]);
+        assert_eq!(root.watch_range(), KeyRange { key: vec![0], end: vec![0] });
     }
 
     #[test]

@@ -14,7 +14,7 @@ use etcd_client::{GetOptions, GetResponse, Txn, TxnOp, TxnOpResponse};
 
 use crate::conn::{CallError, Conn, MAX_MESSAGE};
 use crate::error::EtcdError;
-use crate::prefix::{KeyRange, Prefix};
+use crate::prefix::{EtcdRanges, KeyRange, Prefix};
 use crate::Snapshot;
 
 /// etcd's default `--max-txn-ops`, and confd's batch size.

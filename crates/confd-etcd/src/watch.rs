@@ -32,7 +32,7 @@ use etcd_client::{Client, EventType, GetOptions, WatchOptions, WatchResponse};
 
 use crate::conn::{give_up, Backoff, Conn, MAX_MESSAGE};
 use crate::error::{classify, fmt_duration, Attempt, EtcdError, Failure};
-use crate::prefix::Prefix;
+use crate::prefix::{EtcdRanges, Prefix};
 use crate::{read, Health, Update, WatchEvent};
 
 mod state;

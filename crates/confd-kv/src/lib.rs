@@ -25,6 +25,8 @@
 //!   memkv package (v0.1.1) that confd vendors. Prefix queries are range scans, and `ls` and
 //!   `lsdir` jump over each child's subtree, so their cost follows the size of the answer,
 //!   not of the store.
+//! - [`KeyPrefix`] is the one rule for "the keys under a key" (path-aware), used by the
+//!   backends, the etcd watch and the binary alike.
 //! - The one deliberate difference from confd: `ls "/"` and `lsdir "/"` work (confd issue
 //!   #725); see the `# Compatibility` sections of [`Store::ls`] and [`Store::lsdir`].
 //!
@@ -32,7 +34,9 @@
 #![forbid(unsafe_code)]
 
 pub mod gopath;
+mod prefix;
 mod store;
 
 pub use gopath::PatternError;
+pub use prefix::KeyPrefix;
 pub use store::{KvPair, Store};

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use confd_kv::KeyPrefix;
+
 use crate::config::RawConfig;
 
 pub enum Backend {
@@ -36,7 +38,7 @@ impl Values for Backend {
     }
 }
 
-/// An in-memory copy of the backend's keys, filtered path-aware (`/upstream` selects
+/// An in-memory copy of the backend's keys, selected by [`KeyPrefix`] (`/upstream` selects
 /// `/upstream` and `/upstream/…`, not `/upstreamX`); each lookup costs what it returns.
 pub struct SnapshotValues<'a>(pub &'a BTreeMap<String, String>);
 
@@ -44,32 +46,12 @@ impl Values for SnapshotValues<'_> {
     fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
         let mut out = BTreeMap::new();
         for key in keys {
-            for (k, v) in under(self.0, key) {
+            for (k, v) in KeyPrefix::new(key).select(self.0) {
                 out.insert(k.clone(), v.clone());
             }
         }
         Ok(out)
     }
-}
-
-/// The entries of `map` equal to `key` or below `key/` (everything for `/`).
-pub fn under<'a>(
-    map: &'a BTreeMap<String, String>,
-    key: &'a str,
-) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
-    let key = key.trim_end_matches('/');
-    use std::ops::Bound;
-    map.range::<str, _>((Bound::Included(key), Bound::Unbounded))
-        .take_while(move |(k, _)| k.starts_with(key))
-        .filter(move |(k, _)| is_under(k, key))
-}
-
-/// Whether `candidate` is `key` or below it, path-aware.
-pub fn is_under(candidate: &str, key: &str) -> bool {
-    let key = key.trim_end_matches('/');
-    candidate
-        .strip_prefix(key)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || key.is_empty())
 }
 
 impl Backend {

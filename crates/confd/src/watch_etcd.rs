@@ -20,8 +20,9 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use confd_core::reconcile::ResourceId;
 use confd_core::resource::{TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
+use confd_kv::KeyPrefix;
 
-use crate::backend::{is_under, SnapshotValues, Values};
+use crate::backend::{SnapshotValues, Values};
 use crate::driver::{Driver, Report};
 use crate::log;
 use crate::process::Settings;
@@ -240,7 +241,9 @@ fn reads_changed(res: &TemplateResource, dirty: &Dirty) -> bool {
     match dirty {
         Dirty::All => true,
         Dirty::Keys(keys) => {
-            res.prefixed_keys().iter().any(|prefix| keys.iter().any(|k| is_under(k, prefix)))
+            let prefixes: Vec<KeyPrefix> =
+                res.prefixed_keys().iter().map(|k| KeyPrefix::new(k)).collect();
+            keys.iter().any(|k| prefixes.iter().any(|p| p.selects(k)))
         }
     }
 }

@@ -17,7 +17,7 @@
 //! to be behind `applied` (a restored cluster), or a compacted history means: read everything
 //! again.
 
-use crate::prefix::{KeyRange, Prefix};
+use crate::prefix::{EtcdRanges, KeyRange, Prefix};
 use crate::Update;
 
 /// One event of a response: the key's modification revision, the key, and its value (`None`:

@@ -237,8 +237,36 @@ pub enum ConfigError {
 /// warn about.
 #[derive(Debug)]
 pub struct Loaded {
-    pub config: RawConfig,
+    pub config: Config,
     pub warnings: Vec<Warning>,
+}
+
+/// The configuration confd runs with, built once from the flags, confd.toml and the
+/// environment: the settings as given (`raw`; the backend reads its fields) and every value
+/// of ours parsed, so nothing is parsed again where it is used.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub raw: RawConfig,
+    pub log_level: LogLevel,
+    pub log_format: LogFormat,
+    /// `-wait`: the watch's batching window.
+    pub wait: WaitSpec,
+    /// `-render-timeout`: zero = no limit.
+    pub render_timeout: std::time::Duration,
+    pub reconcile: ReconcileDefaults,
+}
+
+impl Config {
+    fn parse(raw: RawConfig) -> Result<Config, ConfigError> {
+        Ok(Config {
+            log_level: raw.log_level()?,
+            log_format: raw.log_format()?,
+            wait: raw.wait_spec()?,
+            render_timeout: raw.render_timeout()?,
+            reconcile: raw.reconcile_defaults()?,
+            raw,
+        })
+    }
 }
 
 /// Reads the config file: `Ok(None)` if it does not exist (confd skips it silently), an error
@@ -265,11 +293,6 @@ pub fn load(
         warnings = apply_file(&mut config, &path, text, &invocation.set)?;
     }
     apply_env(&mut config, env);
-    LogLevel::parse(&config.log_level)?;
-    config.log_format()?;
-    config.wait_spec()?;
-    config.render_timeout()?;
-    config.reconcile_defaults()?;
     resolve_password_env(&mut config, env)?;
     if config.client_insecure {
         warnings.push(Warning::general(
@@ -278,21 +301,21 @@ pub fn load(
         ));
     }
     name_srv_record(&mut config, &mut warnings);
-    Ok(Loaded { config, warnings })
+    Ok(Loaded { config: Config::parse(config)?, warnings })
 }
 
 /// Steps 5–7: `srv_nodes` are the `host:port`s the SRV lookup found (`None` if there was no
 /// lookup, see [`RawConfig::needs_srv_lookup`]); then default nodes and the backend checks.
 pub fn finish(
-    mut config: RawConfig,
+    mut config: Config,
     srv_nodes: Option<Vec<String>>,
     env: &Env,
-) -> Result<RawConfig, ConfigError> {
+) -> Result<Config, ConfigError> {
     if let Some(found) = srv_nodes {
-        config.apply_srv_nodes(found);
+        config.raw.apply_srv_nodes(found);
     }
-    config.apply_default_nodes(env);
-    config.check_backend()?;
+    config.raw.apply_default_nodes(env);
+    config.raw.check_backend()?;
     Ok(config)
 }
 

@@ -14,7 +14,7 @@ use confd_apply::Options;
 use confd_core::funcs::SystemHost;
 
 use confd::backend::Backend;
-use confd::config::{LogFormat, LogLevel, RawConfig};
+use confd::config::{Config, LogFormat, LogLevel};
 use confd::process::Settings;
 use confd::run::Source;
 use confd::{cli, config, log, run};
@@ -48,13 +48,13 @@ fn main() -> ExitCode {
 }
 
 /// Reads confd.toml and the environment over the flags, sets up logging and logs warnings.
-fn configure(invocation: &cli::Invocation) -> Result<RawConfig, String> {
+fn configure(invocation: &cli::Invocation) -> Result<Config, String> {
     let env: config::Env = std::env::vars().collect();
     let path = PathBuf::from(&invocation.config.config_file);
     let text = config::read_config_file(&path).map_err(|e| e.to_string())?;
     let loaded = config::load(invocation, text.as_deref(), &env).map_err(|e| e.to_string())?;
     let mut config = loaded.config;
-    set_up_logging(&config)?;
+    set_up_logging(&config);
     if text.is_some() {
         log::debug!("Loading config file {}", path.display());
     }
@@ -64,21 +64,22 @@ fn configure(invocation: &cli::Invocation) -> Result<RawConfig, String> {
     if let Some(w) = cli::leftover_warning(&invocation.rest) {
         log::warning!("{w}");
     }
-    if !config.password_file.is_empty() {
-        let text = std::fs::read_to_string(&config.password_file)
-            .map_err(|e| format!("-password-file {}: {e}", config.password_file))?;
-        config.password = config::password_from_file_text(&text);
+    let raw = &mut config.raw;
+    if !raw.password_file.is_empty() {
+        let text = std::fs::read_to_string(&raw.password_file)
+            .map_err(|e| format!("-password-file {}: {e}", raw.password_file))?;
+        raw.password = config::password_from_file_text(&text);
     }
-    let srv_nodes = if config.needs_srv_lookup() {
-        let records = confd_core::host::dns::lookup_srv("", "", &config.srv_record);
+    let srv_nodes = if raw.needs_srv_lookup() {
+        let records = confd_core::host::dns::lookup_srv("", "", &raw.srv_record);
         let nodes = srv_nodes(&records);
         if nodes.is_empty() {
             return Err(format!(
                 "Cannot get nodes from SRV records {}: no records found (check -srv-record/-srv-domain and DNS)",
-                config.srv_record
+                raw.srv_record
             ));
         }
-        log::info!("Nodes from SRV records {}: {}", config.srv_record, nodes.join(", "));
+        log::info!("Nodes from SRV records {}: {}", raw.srv_record, nodes.join(", "));
         Some(nodes)
     } else {
         None
@@ -92,70 +93,54 @@ fn srv_nodes(records: &[confd_core::funcs::Srv]) -> Vec<String> {
     records.iter().map(|r| format!("{}:{}", r.target.trim_end_matches('.'), r.port)).collect()
 }
 
-fn set_up_logging(config: &RawConfig) -> Result<(), String> {
-    let level = config.log_level().map_err(|e| e.to_string())?;
-    log::set_level(match level {
+fn set_up_logging(config: &Config) {
+    log::set_level(match config.log_level {
         LogLevel::Trace | LogLevel::Debug => log::Level::Debug,
         LogLevel::Info => log::Level::Info,
         LogLevel::Warn => log::Level::Warning,
         LogLevel::Error => log::Level::Error,
         LogLevel::Fatal | LogLevel::Panic => log::Level::Fatal,
     });
-    log::set_json(config.log_format().map_err(|e| e.to_string())? == LogFormat::Json);
-    Ok(())
+    log::set_json(config.log_format == LogFormat::Json);
 }
 
-fn start(config: &RawConfig) -> ExitCode {
+fn start(config: &Config) -> ExitCode {
     let started = std::time::SystemTime::now();
     log::info!("Starting confd");
-    let backend = match Backend::from_config(config) {
+    let raw = &config.raw;
+    let backend = match Backend::from_config(raw) {
         Ok(b) => b,
         Err(e) => {
             log::log(log::Level::Fatal, &e);
             return ExitCode::FAILURE;
         }
     };
-    let (render_timeout, reconcile) =
-        match config.render_timeout().and_then(|t| Ok((t, config.reconcile_defaults()?))) {
-            Ok(settings) => settings,
-            Err(e) => {
-                log::log(log::Level::Fatal, &e.to_string());
-                return ExitCode::FAILURE;
-            }
-        };
     // As confd: the name as given (`etcdv3` stays `etcdv3`).
-    log::info!("Backend set to {}", config.backend);
+    log::info!("Backend set to {}", raw.backend);
     let settings = Settings {
         options: Options {
-            noop: config.noop,
-            sync_only: config.sync_only,
-            keep_stage_file: config.keep_stage_file,
+            noop: raw.noop,
+            sync_only: raw.sync_only,
+            keep_stage_file: raw.keep_stage_file,
         },
         host: Arc::new(SystemHost::new()),
         cancel: confd_apply::Cancel::new(),
         notices: Default::default(),
-        render_timeout,
-        reconcile,
+        render_timeout: config.render_timeout,
+        reconcile: config.reconcile,
     };
     let source = Source {
-        confdir: Path::new(&config.confdir).to_path_buf(),
-        prefix: config.prefix.clone(),
-        stale_stage_files_before: (!config.keep_stage_file).then_some(started),
+        confdir: Path::new(&raw.confdir).to_path_buf(),
+        prefix: raw.prefix.clone(),
+        stale_stage_files_before: (!raw.keep_stage_file).then_some(started),
     };
-    if config.onetime {
+    if raw.onetime {
         return run::onetime(&source, &backend, &settings);
     }
-    if config.watch {
-        let wait = match config.wait_spec() {
-            Ok(w) => w,
-            Err(e) => {
-                log::log(log::Level::Fatal, &e.to_string());
-                return ExitCode::FAILURE;
-            }
-        };
-        return run::watch(&source, &backend, &settings, wait);
+    if raw.watch {
+        return run::watch(&source, &backend, &settings, config.wait);
     }
-    let every = Duration::from_secs(config.interval.max(1) as u64);
+    let every = Duration::from_secs(raw.interval.max(1) as u64);
     run::interval(&source, &backend, &settings, every)
 }
 

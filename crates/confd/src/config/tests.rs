@@ -25,7 +25,7 @@ fn resolve(
     let env = env(vars);
     let loaded = load(&invocation(flags), file, &env)?;
     let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
-    Ok((finish(loaded.config, None, &env)?, warnings))
+    Ok((finish(loaded.config, None, &env)?.raw, warnings))
 }
 
 fn ok(flags: &[&str], file: Option<&str>) -> (RawConfig, Vec<String>) {
@@ -416,35 +416,35 @@ fn etcdctl_peers_for_etcd_only() {
 fn srv_records() {
     let env = Env::new();
     let loaded = load(&invocation(&["-srv-domain", "example.com"]), None, &env).unwrap();
-    assert_eq!(loaded.config.srv_record, "_etcd._tcp.example.com.");
-    assert!(loaded.config.needs_srv_lookup());
+    assert_eq!(loaded.config.raw.srv_record, "_etcd._tcp.example.com.");
+    assert!(loaded.config.raw.needs_srv_lookup());
     assert_eq!(loaded.warnings.len(), 1, "etcd naming warning");
     let c = finish(loaded.config, Some(vec!["h1:2379".into(), "h2:2379".into()]), &env).unwrap();
-    assert_eq!(c.nodes, vec!["http://h1:2379", "http://h2:2379"]);
+    assert_eq!(c.raw.nodes, vec!["http://h1:2379", "http://h2:2379"]);
 
     let inv = invocation(&["-backend", "consul", "-srv-domain", "example.com", "-scheme", "https"]);
     let loaded = load(&inv, None, &env).unwrap();
-    assert_eq!(loaded.config.srv_record, "_consul._tcp.example.com.");
+    assert_eq!(loaded.config.raw.srv_record, "_consul._tcp.example.com.");
     assert!(loaded.warnings.is_empty());
     let c = finish(loaded.config, Some(vec!["h1:8500".into()]), &env).unwrap();
-    assert_eq!(c.nodes, vec!["h1:8500"], "only etcd gets the scheme");
+    assert_eq!(c.raw.nodes, vec!["h1:8500"], "only etcd gets the scheme");
 
     // An explicit record wins over the domain; SRV nodes replace -node.
     let inv =
         invocation(&["-srv-record", "_etcd-client._tcp.x.", "-srv-domain", "y", "-node", "n"]);
     let loaded = load(&inv, None, &env).unwrap();
-    assert_eq!(loaded.config.srv_record, "_etcd-client._tcp.x.");
+    assert_eq!(loaded.config.raw.srv_record, "_etcd-client._tcp.x.");
     let c = finish(loaded.config, Some(vec!["h:1".into()]), &env).unwrap();
-    assert_eq!(c.nodes, vec!["http://h:1"]);
+    assert_eq!(c.raw.nodes, vec!["http://h:1"]);
 
     // No records found: the defaults apply.
     let loaded = load(&invocation(&["-srv-domain", "x"]), None, &env).unwrap();
     let c = finish(loaded.config, Some(vec![]), &env).unwrap();
-    assert_eq!(c.nodes, vec!["http://127.0.0.1:4001"]);
+    assert_eq!(c.raw.nodes, vec!["http://127.0.0.1:4001"]);
 
     // The env backend never looks up SRV.
     let loaded = load(&invocation(&["-backend", "env", "-srv-domain", "x"]), None, &env).unwrap();
-    assert!(!loaded.config.needs_srv_lookup());
+    assert!(!loaded.config.raw.needs_srv_lookup());
     assert!(!invocation(&[]).config.needs_srv_lookup());
 }
 

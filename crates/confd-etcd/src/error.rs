@@ -144,7 +144,11 @@ pub(crate) fn classify(err: etcd_client::Error, endpoint: &str) -> Failure {
         }
         E::TransportError(e) => {
             let message = chain(&e);
-            Failure::Transient { tls: looks_like_tls(&message), timeout: false, message }
+            Failure::Transient {
+                tls: looks_like_tls_on(&message, endpoint),
+                timeout: false,
+                message,
+            }
         }
         E::IoError(e) => Failure::Transient { message: e.to_string(), tls: false, timeout: false },
         E::WatchError(m) => Failure::Transient { message: m, tls: false, timeout: false },
@@ -164,13 +168,7 @@ pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) 
         Code::Unavailable | Code::Cancelled | Code::Unknown | Code::DeadlineExceeded => {
             let timeout = code == Code::DeadlineExceeded
                 || (code == Code::Cancelled && message.contains("Timeout expired"));
-            // A TLS server that rejects the client's certificate (or its absence) may just
-            // close the connection: on https, a connection that fails while being set up
-            // (rather than a stream that breaks later) is most likely TLS.
-            let tls = looks_like_tls(message)
-                || (endpoint.starts_with("https://")
-                    && message.contains("connection error")
-                    && !message.contains("h2 protocol error"));
+            let tls = looks_like_tls_on(message, endpoint);
             let message = if timeout {
                 "timed out".to_string()
             } else if message.is_empty() {
@@ -202,6 +200,18 @@ pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) 
             message: message.to_string(),
         }),
     }
+}
+
+/// Whether a failure on `endpoint` is most likely TLS. A TLS server that rejects the client's
+/// certificate (or its absence) may just close the connection — with TLS 1.3 after the client
+/// thinks the handshake is done, so the first request sees "connection closed": on https, a
+/// connection that fails while being set up (rather than a stream that breaks later) is most
+/// likely TLS.
+fn looks_like_tls_on(message: &str, endpoint: &str) -> bool {
+    looks_like_tls(message)
+        || (endpoint.starts_with("https://")
+            && (message.contains("connection error") || message.contains("connection closed"))
+            && !message.contains("h2 protocol error"))
 }
 
 fn looks_like_tls(message: &str) -> bool {
@@ -308,5 +318,36 @@ mod tests {
         assert!(!e.is_transient());
         let e = EtcdError::LeaseNotFound { lease: 0x694d_7c8f };
         assert_eq!(e.to_string(), "lease 694d7c8f not found: it expired or was revoked");
+    }
+
+    #[test]
+    fn a_connection_closed_while_setting_up_https_is_a_tls_failure() {
+        let https = "https://127.0.0.1:2379";
+        for message in
+            ["operation was canceled: connection closed", "transport error: connection error"]
+        {
+            let Failure::Transient { tls, .. } =
+                classify_status(tonic::Code::Cancelled, message, https)
+            else {
+                panic!("{message}")
+            };
+            assert!(tls, "{message}");
+        }
+        let Failure::Transient { tls, .. } = classify_status(
+            tonic::Code::Unavailable,
+            "operation was canceled: connection closed",
+            "http://127.0.0.1:2379",
+        ) else {
+            panic!()
+        };
+        assert!(!tls, "plain http is never TLS");
+        let Failure::Transient { tls, .. } = classify_status(
+            tonic::Code::Unavailable,
+            "h2 protocol error: connection closed",
+            https,
+        ) else {
+            panic!()
+        };
+        assert!(!tls, "a stream that broke later");
     }
 }

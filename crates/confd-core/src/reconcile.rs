@@ -75,9 +75,8 @@ pub enum Event {
     Rendered { resource: ResourceId, outcome: RenderOutcome },
     /// The outcome of an [`Action::Reload`].
     Reloaded { reload: ReloadId, ok: bool },
-    /// Render what is pending now, without waiting for the rest of the batch window, and run
-    /// the reloads that are due without waiting for their interval (the first pass at start;
-    /// the last one before the resources are re-read, so nothing pending is lost).
+    /// Render what is pending now, without waiting for the rest of the batch window (the first
+    /// pass at start, a pass of interval mode). Reloads still keep their interval.
     Flush,
     /// Release every hold now (SIGUSR1).
     Release,
@@ -176,6 +175,8 @@ struct Reload {
 pub struct Reconciler {
     wait: WaitSpec,
     resources: Vec<Resource>,
+    /// Each distinct reload command, indexed by [`ReloadId`], and its state.
+    commands: Vec<String>,
     reloads: Vec<Reload>,
     /// The first and the latest change of the batch being gathered.
     batch: Option<(Instant, Instant)>,
@@ -183,10 +184,8 @@ pub struct Reconciler {
     queued: Vec<Action>,
     /// Renders and reloads handed out and not yet reported.
     in_flight: usize,
-    /// [`Event::Flush`]: the batch is due now, whatever the window says…
-    flush_batch: bool,
-    /// … and so are deferred reloads, whatever their interval says.
-    flush_reloads: bool,
+    /// [`Event::Flush`]: the batch is due now, whatever the window says.
+    flush: bool,
 }
 
 impl Reconciler {
@@ -227,13 +226,43 @@ impl Reconciler {
         Reconciler {
             wait,
             resources,
+            commands,
             reloads,
             batch: None,
             queued: Vec::new(),
             in_flight: 0,
-            flush_batch: false,
-            flush_reloads: false,
+            flush: false,
         }
+    }
+
+    /// Takes over what `old` knew of the resources that are the same in both (`same(id)`: the
+    /// id in `old` of resource `id`, if it is the same resource): key counts, baselines, holds,
+    /// retries, pending changes and swaps awaiting their reload; and of each reload command
+    /// (matched by its text) when it last ran and whether it is due. Re-reading the resources
+    /// (SIGHUP) thus neither forgets a hold nor lets a reload run sooner than its interval.
+    pub fn carry_over(
+        &mut self,
+        old: &Reconciler,
+        same: impl Fn(ResourceId) -> Option<ResourceId>,
+    ) {
+        for (id, r) in self.resources.iter_mut().enumerate() {
+            let Some(o) = same(id).and_then(|o| old.resources.get(o)) else { continue };
+            r.keys = o.keys;
+            r.baseline = o.baseline;
+            r.dirty = o.dirty;
+            r.hold = o.hold;
+            r.released = o.released;
+            r.retry = o.retry;
+            r.failures = o.failures;
+            r.awaiting_reload = o.awaiting_reload;
+        }
+        for (i, command) in self.commands.iter().enumerate() {
+            if let Some(j) = old.commands.iter().position(|c| c == command) {
+                self.reloads[i].last_run = old.reloads[j].last_run;
+                self.reloads[i].due = old.reloads[j].due;
+            }
+        }
+        self.batch = old.batch;
     }
 
     /// The reload command of resource `id`, as [`Action::Reload`] names it.
@@ -247,7 +276,7 @@ impl Reconciler {
             Event::Changed { resource, keys } => self.changed(resource, keys, now),
             Event::Rendered { resource, outcome } => self.rendered(resource, outcome, now),
             Event::Reloaded { reload, ok } => self.reloaded(reload, ok, now),
-            Event::Flush => (self.flush_batch, self.flush_reloads) = (true, true),
+            Event::Flush => self.flush = true,
             Event::Release => self.release_all(),
         }
     }
@@ -302,8 +331,11 @@ impl Reconciler {
                 r.failures = 0;
             } else {
                 rolled_back.push(rid);
-                let notice = schedule_retry(rid, r, now);
-                self.queued.push(Action::Notice(notice));
+                // A held resource is rendered again when its hold ends, not by a retry.
+                if r.hold.is_none() {
+                    let notice = schedule_retry(rid, r, now);
+                    self.queued.push(Action::Notice(notice));
+                }
             }
         }
         if !rolled_back.is_empty() {
@@ -333,7 +365,7 @@ impl Reconciler {
             return actions;
         }
         self.release_stable_holds(now, &mut actions);
-        let flush = std::mem::take(&mut self.flush_batch);
+        let flush = std::mem::take(&mut self.flush);
         let batch_due =
             self.batch.is_some_and(|(first, last)| flush || self.batch_due(first, last, now));
         if batch_due {
@@ -351,7 +383,6 @@ impl Reconciler {
             return actions;
         }
         self.due_reloads(now, &mut actions);
-        self.flush_reloads = false;
         actions
     }
 
@@ -378,7 +409,9 @@ impl Reconciler {
         }
         if retry_due {
             r.retry = None;
-            return true;
+            if r.hold.is_none() {
+                return true;
+            }
         }
         if !(r.dirty && batch_due) {
             return false;
@@ -414,7 +447,10 @@ impl Reconciler {
     fn release_stable_holds(&mut self, now: Instant, actions: &mut Vec<Action>) {
         for (id, r) in self.resources.iter_mut().enumerate() {
             let Some(hold) = r.hold else { continue };
-            if hold.since.checked_add(r.policy.hold_time).is_some_and(|t| now >= t) {
+            // A count that changed since the hold was last judged is judged again with its
+            // batch first (which restarts the hold time).
+            let stable = r.keys == Some(hold.keys);
+            if stable && hold.since.checked_add(r.policy.hold_time).is_some_and(|t| now >= t) {
                 r.hold = None;
                 r.released = true;
                 actions
@@ -429,7 +465,7 @@ impl Reconciler {
                 continue;
             }
             match reload_allowed_at(reload) {
-                Some(at) if now < at && !self.flush_reloads => {
+                Some(at) if now < at => {
                     if !std::mem::replace(&mut reload.deferred_noticed, true) {
                         actions.push(Action::Notice(Notice::ReloadDeferred {
                             reload: id,
@@ -450,7 +486,7 @@ impl Reconciler {
     pub fn next_wakeup(&self) -> Option<Instant> {
         // A time past what the clock can express is never.
         let batch = self.batch.and_then(|(first, last)| {
-            if self.wait.is_disabled() || self.flush_batch {
+            if self.wait.is_disabled() || self.flush {
                 return Some(last);
             }
             let quiet = last.checked_add(self.wait.quiet);

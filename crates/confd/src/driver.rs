@@ -20,6 +20,8 @@ use crate::process::{self, Failure, Fault, Processed, Settings};
 pub struct Driver {
     resources: Vec<TemplateResource>,
     reconciler: Reconciler,
+    /// `-onetime`: there is no later, so no retry is announced.
+    once: bool,
     /// Per resource, while its new dest awaits its reload: what dest was before (inner
     /// `None`: it did not exist).
     unconfirmed: Vec<Option<Option<Previous>>>,
@@ -36,7 +38,39 @@ impl Driver {
     pub fn new(resources: Vec<TemplateResource>, settings: &Settings, wait: WaitSpec) -> Driver {
         let policies = resources.iter().map(|r| policy(r, settings)).collect();
         let unconfirmed = resources.iter().map(|_| None).collect();
-        Driver { reconciler: Reconciler::new(wait, policies), resources, unconfirmed }
+        Driver { reconciler: Reconciler::new(wait, policies), resources, unconfirmed, once: false }
+    }
+
+    /// A driver for one pass of `-onetime`.
+    pub fn once(resources: Vec<TemplateResource>, settings: &Settings) -> Driver {
+        Driver { once: true, ..Driver::new(resources, settings, WaitSpec::DISABLED) }
+    }
+
+    /// A driver for re-read `resources` that takes over what this one knew of those that are
+    /// the same (same file, same keys): holds, baselines, retries, swaps awaiting their
+    /// reload, and when each reload command last ran.
+    pub fn replace(
+        self,
+        resources: Vec<TemplateResource>,
+        settings: &Settings,
+        wait: WaitSpec,
+    ) -> Driver {
+        let mut next = Driver::new(resources, settings, wait);
+        let same = |id: ResourceId| {
+            let r = &next.resources[id];
+            self.resources
+                .iter()
+                .position(|o| o.path == r.path && o.prefixed_keys() == r.prefixed_keys())
+        };
+        let same: Vec<Option<ResourceId>> = (0..next.resources.len()).map(same).collect();
+        next.reconciler.carry_over(&self.reconciler, |id| same[id]);
+        let mut old_unconfirmed = self.unconfirmed;
+        for (id, old) in same.iter().enumerate() {
+            if let Some(old) = old {
+                next.unconfirmed[id] = old_unconfirmed[*old].take();
+            }
+        }
+        next
     }
 
     pub fn resources(&self) -> &[TemplateResource] {
@@ -60,17 +94,6 @@ impl Driver {
     pub fn render_all_now(&mut self) {
         self.changed_all();
         self.reconciler.handle(Event::Flush, Instant::now());
-    }
-
-    /// Carries out everything pending now — the batch being gathered, reloads deferred by
-    /// their interval — before this driver is replaced (the resources were re-read).
-    pub fn finish<'v>(
-        &mut self,
-        settings: &Settings,
-        values: &dyn Fn(ResourceId) -> &'v dyn Values,
-    ) -> Report {
-        self.reconciler.handle(Event::Flush, Instant::now());
-        self.run_due(settings, values)
     }
 
     /// Releases every fail-static hold (SIGUSR1).
@@ -232,6 +255,7 @@ impl Driver {
                 };
                 log::info!("{}: hold released ({why})", name(resource))
             }
+            Notice::Retry { .. } if self.once => {}
             Notice::Retry { resource, attempt, after } => {
                 log::warning!("{}: trying again in {after:?} (retry {attempt})", name(resource))
             }

@@ -4,12 +4,13 @@
 //! (confd would die on SIGHUP and needs a restart to see new resources) and release the
 //! fail-static holds on SIGUSR1.
 
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime};
 
-use confd_core::reconcile::ResourceId;
 use confd_core::resource::{TemplateResource, WaitSpec};
 
 use crate::backend::{Backend, SnapshotValues, Values};
@@ -71,51 +72,49 @@ pub enum Event {
     Etcd(u64, usize, confd_etcd::WatchEvent),
 }
 
-/// Carries out the driver's due work, reading every resource's keys from the backend.
+/// Carries out the driver's due work, reading every resource's keys from the backend (see
+/// [`SharedRead`]).
 fn run_due(driver: &mut Driver, backend: &Backend, settings: &Settings) -> Report {
-    with_backend_values(driver, backend, |driver, values| driver.run_due(settings, values))
+    let keys: Vec<String> =
+        driver.resources().iter().flat_map(TemplateResource::prefixed_keys).collect();
+    let read = SharedRead::new(backend, keys, driver.resources().len() > 1);
+    driver.run_due(settings, &|_| &read)
 }
 
-/// Carries out everything pending before `driver` is replaced.
-fn finish(driver: &mut Driver, backend: &Backend, settings: &Settings) {
-    with_backend_values(driver, backend, |driver, values| driver.finish(settings, values));
-}
-
-/// Calls `f` with where each resource reads its keys. With etcd they are read once, at one
+/// Where a pass reads each resource's keys, read when the first render asks (not at all when
+/// the work due is only a reload). With etcd every resource's keys are read once, at one
 /// revision, so all resources render from one consistent state; if that shared read fails
 /// (for instance because the user may not read one resource's prefix), each resource reads
 /// its own keys instead, so one refused or failing resource does not stop the others (as in
-/// confd, where every resource reads for itself).
-fn with_backend_values<R>(
-    driver: &mut Driver,
-    backend: &Backend,
-    f: impl for<'v> FnOnce(&mut Driver, &dyn Fn(ResourceId) -> &'v dyn Values) -> R,
-) -> R {
-    let keys: Vec<String> =
-        driver.resources().iter().flat_map(TemplateResource::prefixed_keys).collect();
-    match backend.prefetch(&keys) {
-        Some(Ok(kvs)) => {
-            let snapshot = SnapshotValues(&kvs);
-            f(driver, &|_| &snapshot)
-        }
-        Some(Err(e)) if driver.resources().len() > 1 => {
-            log::debug!("the shared read failed ({e}); reading each resource's keys separately");
-            f(driver, &|_| backend)
-        }
-        Some(Err(e)) => {
-            let failed = ReadFailed(e.to_string());
-            f(driver, &|_| &failed)
-        }
-        None => f(driver, &|_| backend),
+/// confd, where every resource reads for itself). Other backends are read per resource.
+struct SharedRead<'a> {
+    backend: &'a Backend,
+    keys: Vec<String>,
+    /// More than one resource: a failed shared read falls back to reading each.
+    several: bool,
+    read: OnceCell<Option<Result<BTreeMap<String, String>, String>>>,
+}
+
+impl<'a> SharedRead<'a> {
+    fn new(backend: &'a Backend, keys: Vec<String>, several: bool) -> SharedRead<'a> {
+        SharedRead { backend, keys, several, read: OnceCell::new() }
     }
 }
 
-/// A read that already failed: the one resource that needed it fails with its error.
-struct ReadFailed(String);
-
-impl Values for ReadFailed {
-    fn values(&self, _: &[String]) -> Result<std::collections::BTreeMap<String, String>, String> {
-        Err(self.0.clone())
+impl Values for SharedRead<'_> {
+    fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
+        let shared = self.read.get_or_init(|| {
+            let read = self.backend.prefetch(&self.keys)?;
+            if let (Err(e), true) = (&read, self.several) {
+                log::debug!("the shared read failed ({e}); reading each resource's keys");
+            }
+            Some(read.map_err(|e| e.to_string()))
+        });
+        match shared {
+            Some(Ok(kvs)) => SnapshotValues(kvs).values(keys),
+            Some(Err(e)) if !self.several => Err(e.clone()),
+            Some(Err(_)) | None => self.backend.values(keys),
+        }
     }
 }
 
@@ -146,7 +145,7 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    let mut driver = Driver::new(resources, settings, WaitSpec::DISABLED);
+    let mut driver = Driver::once(resources, settings);
     driver.render_all_now();
     let report = run_due(&mut driver, backend, settings);
     if let Ok(Event::Stop(sig)) = rx.try_recv() {
@@ -191,10 +190,7 @@ pub fn interval(
         // the resources stay the same.
         let mut current = match driver.take() {
             Some(d) if d.resources() == resources.as_slice() => d,
-            Some(mut d) => {
-                finish(&mut d, backend, settings);
-                Driver::new(resources, settings, WaitSpec::DISABLED)
-            }
+            Some(d) => d.replace(resources, settings, WaitSpec::DISABLED),
             None => Driver::new(resources, settings, WaitSpec::DISABLED),
         };
         current.render_all_now();
@@ -247,13 +243,9 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
         Ok(r) => r,
         Err(e) => return fatal(&e),
     };
-    let new_driver = |r: Vec<TemplateResource>| {
-        let window = effective_wait(&r, wait);
-        let mut d = Driver::new(r, settings, window);
-        d.render_all_now();
-        d
-    };
-    let mut driver = new_driver(resources);
+    let window = effective_wait(&resources, wait);
+    let mut driver = Driver::new(resources, settings, window);
+    driver.render_all_now();
     loop {
         run_due(&mut driver, backend, settings);
         match next_event(&rx, driver.next_wakeup()) {
@@ -261,8 +253,9 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
             Ok(Event::Reload) => match source.load() {
                 Ok(r) => {
                     log::info!("Reloaded {} template resources", r.len());
-                    finish(&mut driver, backend, settings);
-                    driver = new_driver(r);
+                    let window = effective_wait(&r, wait);
+                    driver = driver.replace(r, settings, window);
+                    driver.render_all_now();
                 }
                 Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
             },

@@ -97,7 +97,9 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
     };
     // Events of a stopped watch may still be in flight; each set of watches has a generation.
     let mut generation = 0;
-    let mut watching = Watching::start(etcd, resources, settings, wait, &tx, generation);
+    let window = crate::run::effective_wait(&resources, wait);
+    let driver = Driver::new(resources, settings, window);
+    let mut watching = Watching::start(etcd, driver, &tx, generation);
     // Every watch reports an outage; it is logged once for all of them.
     let mut outage = false;
     loop {
@@ -117,10 +119,8 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
                 Event::Reload => match source.load() {
                     Ok(r) => {
                         log::info!("Reloaded {} template resources; re-reading etcd", r.len());
-                        watching.finish(settings);
-                        watching.stop();
                         generation += 1;
-                        watching = Watching::start(etcd, r, settings, wait, &tx, generation);
+                        watching = watching.restart(etcd, r, settings, wait, &tx, generation);
                     }
                     Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
                 },
@@ -144,15 +144,10 @@ struct Watching {
 }
 
 impl Watching {
-    fn start(
-        etcd: &Etcd,
-        resources: Vec<TemplateResource>,
-        settings: &Settings,
-        wait: WaitSpec,
-        tx: &Sender<Event>,
-        generation: u64,
-    ) -> Watching {
-        let groups = start_groups(etcd, &resources, tx, generation);
+    /// Watches for the resources of `driver`: one per distinct set of keys.
+    fn start(etcd: &Etcd, driver: Driver, tx: &Sender<Event>, generation: u64) -> Watching {
+        let resources = driver.resources();
+        let groups = start_groups(etcd, resources, tx, generation);
         let group_of = resources
             .iter()
             .map(|r| {
@@ -160,13 +155,28 @@ impl Watching {
                 groups.iter().position(|g| g.keys == keys).expect("every key set has a group")
             })
             .collect();
-        let window = crate::run::effective_wait(&resources, wait);
-        let driver = Driver::new(resources, settings, window);
         Watching { groups, group_of, driver }
     }
 
     fn stop(&mut self) {
         stop_groups(std::mem::take(&mut self.groups));
+    }
+
+    /// New watches for re-read `resources` (each starts with a full read); the driver takes
+    /// over what the old one knew of the resources that stayed the same.
+    fn restart(
+        mut self,
+        etcd: &Etcd,
+        resources: Vec<TemplateResource>,
+        settings: &Settings,
+        wait: WaitSpec,
+        tx: &Sender<Event>,
+        generation: u64,
+    ) -> Watching {
+        self.stop();
+        let window = crate::run::effective_wait(&resources, wait);
+        let driver = self.driver.replace(resources, settings, window);
+        Watching::start(etcd, driver, tx, generation)
     }
 
     /// Applies an update to group `i`'s model, and tells the reconciler which resources read
@@ -193,11 +203,6 @@ impl Watching {
     /// Renders what is due, each resource from its group's model.
     fn run_due(&mut self, settings: &Settings) {
         self.with_models(|driver, values| driver.run_due(settings, values));
-    }
-
-    /// Carries out everything pending before these watches are replaced.
-    fn finish(&mut self, settings: &Settings) {
-        self.with_models(|driver, values| driver.finish(settings, values));
     }
 
     fn with_models(

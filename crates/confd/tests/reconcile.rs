@@ -201,3 +201,34 @@ fn a_stable_removal_is_applied_after_its_hold_time() {
         .stderr()
         .contains("hold released (the removal has not changed for its hold_time)"));
 }
+
+/// SIGHUP re-reads the resources and restarts the watch with a full read; a hold in force
+/// stays in force (the new read is judged against what was applied before).
+#[test]
+fn a_hold_survives_sighup() {
+    let etcd = EtcdCluster::start(1);
+    for i in 0..10 {
+        etcd.put(&format!("/app/{i}"), "x");
+    }
+    let sb = Sandbox::new();
+    app_resource(&sb, "");
+    let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
+    let all: String = (0..10).map(|i| format!("/app/{i}=x\n")).collect();
+    wait_for_file(&sb, &mut confd, "out/app.conf", &all, EVENT_TIMEOUT);
+    etcd.ctl().ok(&["del", "--prefix", "/app/"]);
+    confd.wait_for_log("would remove 10 of the 10 keys");
+    confd.signal("HUP");
+    confd.wait_for_log("Reloaded 1 template resources");
+    confd.wait_for_log("Read 0 keys from etcd");
+    std::thread::sleep(Duration::from_millis(1500)); // a batch window and more, for a render
+    assert_eq!(sb.read("out/app.conf"), all, "still held after SIGHUP");
+    assert!(!confd.stderr().contains("hold released"), "{}", confd.stderr());
+    etcd.put("/app/0", "y");
+    etcd.put("/app/1", "x");
+    etcd.put("/app/2", "x");
+    etcd.put("/app/3", "x");
+    etcd.put("/app/4", "x");
+    let back = "/app/0=y\n/app/1=x\n/app/2=x\n/app/3=x\n/app/4=x\n";
+    wait_for_file(&sb, &mut confd, "out/app.conf", back, EVENT_TIMEOUT);
+    assert!(confd.stderr().contains("hold released (the keys are back)"));
+}

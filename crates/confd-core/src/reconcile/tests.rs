@@ -445,15 +445,84 @@ fn a_flush_renders_the_pending_batch_at_once() {
 }
 
 #[test]
-fn a_flush_runs_a_deferred_reload_at_once() {
+fn a_flush_renders_at_once_but_reloads_keep_their_interval() {
     let mut p = policy(Some("r"));
     p.min_reload_interval = Duration::from_secs(2);
-    let mut s = Sim::new(WaitSpec::DISABLED, vec![p]);
-    s.at(0).change(0, None).render_all(RenderOutcome::Updated);
+    let mut s = Sim::new(WINDOW, vec![p]);
+    s.at(0).change(0, None);
+    s.rec.handle(Event::Flush, s.now);
+    s.render_all(RenderOutcome::Updated);
     assert_eq!(reloads(&s.poll()), [0]);
     s.reloaded(0, true);
-    s.at(100).change(0, None).render_all(RenderOutcome::Updated);
-    assert!(reloads(&s.poll()).is_empty(), "deferred");
+    s.at(100).change(0, None);
     s.rec.handle(Event::Flush, s.now);
-    assert_eq!(reloads(&s.poll()), [0], "nothing pending is left behind");
+    assert_eq!(s.render_all(RenderOutcome::Updated), [0]);
+    assert!(reloads(&s.poll()).is_empty(), "deferred to 2 s all the same");
+    assert_eq!(s.wakeup(), Some(2000));
+}
+
+#[test]
+fn a_retry_never_renders_past_a_hold() {
+    // A swap awaits its deferred reload when a wipe is held; the reload then fails: the file
+    // is rolled back, and nothing renders the empty store until the hold ends.
+    let mut p = fail_static();
+    p.min_reload_interval = Duration::from_secs(1);
+    let mut s = Sim::new(WaitSpec::DISABLED, vec![p]);
+    s.at(0).change(0, Some(10)).render_all(RenderOutcome::Updated);
+    assert_eq!(reloads(&s.poll()), [0]);
+    s.reloaded(0, true);
+    s.at(500).change(0, Some(11)).render_all(RenderOutcome::Updated);
+    assert!(reloads(&s.poll()).is_empty(), "deferred to 1 s");
+    s.at(600).change(0, Some(0));
+    assert!(renders(&s.poll()).is_empty(), "held");
+    let actions = s.at(1000).poll();
+    assert_eq!(reloads(&actions), [0]);
+    s.reloaded(0, false);
+    assert_eq!(s.poll()[0], Action::Rollback(vec![0]));
+    assert!(renders(&s.at(60_000).poll()).is_empty(), "no retry renders the held change");
+    assert_eq!(s.rec.held(), BTreeSet::from([0]));
+}
+
+#[test]
+fn a_hold_whose_count_just_changed_is_judged_again_before_it_is_released() {
+    let mut p = fail_static();
+    p.hold_time = Duration::from_secs(10);
+    let mut s = Sim::new(WINDOW, vec![p]);
+    s.at(0).change(0, Some(40));
+    s.rec.handle(Event::Flush, s.now);
+    s.render_all(RenderOutcome::Updated);
+    s.poll();
+    s.reloaded(0, true);
+    s.at(1000).change(0, Some(5));
+    s.at(1200).poll();
+    assert_eq!(s.rec.held(), BTreeSet::from([0]));
+    // Just before the hold time is over, the count changes again: not "stable".
+    s.at(11_150).change(0, Some(0));
+    assert!(renders(&s.at(11_200).poll()).is_empty());
+    s.at(11_350).poll();
+    assert_eq!(s.wakeup(), Some(21_350), "the hold time starts again");
+}
+
+#[test]
+fn carry_over_keeps_holds_baselines_and_reload_times_across_a_reread() {
+    let mut p = fail_static();
+    p.min_reload_interval = Duration::from_secs(2);
+    let mut s = Sim::new(WaitSpec::DISABLED, vec![p.clone()]);
+    s.at(0).change(0, Some(40)).render_all(RenderOutcome::Updated);
+    assert_eq!(reloads(&s.poll()), [0]);
+    s.reloaded(0, true);
+    s.at(100).change(0, Some(0));
+    assert!(renders(&s.poll()).is_empty(), "held");
+    // The resources are re-read: another resource first, the held one second.
+    let mut fresh = Reconciler::new(WaitSpec::DISABLED, vec![policy(Some("q")), p]);
+    fresh.carry_over(&s.rec, |id| (id == 1).then_some(0));
+    assert_eq!(fresh.held(), BTreeSet::from([1]));
+    fresh.handle(Event::Changed { resource: 1, keys: Some(0) }, s.t0 + ms(200));
+    assert!(renders(&fresh.poll(s.t0 + ms(200))).is_empty(), "still held against 40");
+    fresh.handle(Event::Changed { resource: 1, keys: Some(40) }, s.t0 + ms(300));
+    let actions = fresh.poll(s.t0 + ms(300));
+    assert_eq!(renders(&actions), [1]);
+    fresh.handle(Event::Rendered { resource: 1, outcome: RenderOutcome::Updated }, s.t0 + ms(300));
+    assert!(reloads(&fresh.poll(s.t0 + ms(300))).is_empty(), "the last reload ran at 0");
+    assert_eq!(fresh.next_wakeup(), Some(s.t0 + ms(2000)));
 }

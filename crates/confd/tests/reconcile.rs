@@ -181,20 +181,35 @@ fn a_wiped_or_rebuilt_store_is_held_and_released_as_configured() {
     front.prefix.test(Path::new("conf/nginx.conf")).expect("the released config passes nginx -t");
 }
 
-/// With a short `hold_time`, a removal that stays the same is applied when it has passed.
-#[test]
-fn a_stable_removal_is_applied_after_its_hold_time() {
+/// `confd -watch` on ten keys under `/app` (resource lines `extra`), rendered, then every key
+/// deleted: held.
+struct Wiped {
+    etcd: EtcdCluster,
+    sb: Sandbox,
+    confd: common::Daemon,
+    /// The file as rendered before the wipe.
+    all: String,
+}
+
+fn ten_keys_wiped(extra: &str) -> Wiped {
     let etcd = EtcdCluster::start(1);
     for i in 0..10 {
         etcd.put(&format!("/app/{i}"), "x");
     }
     let sb = Sandbox::new();
-    app_resource(&sb, "hold_time = \"2s\"\n");
+    app_resource(&sb, extra);
     let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
     let all: String = (0..10).map(|i| format!("/app/{i}=x\n")).collect();
     wait_for_file(&sb, &mut confd, "out/app.conf", &all, EVENT_TIMEOUT);
     etcd.ctl().ok(&["del", "--prefix", "/app/"]);
     confd.wait_for_log("would remove 10 of the 10 keys");
+    Wiped { etcd, sb, confd, all }
+}
+
+/// With a short `hold_time`, a removal that stays the same is applied when it has passed.
+#[test]
+fn a_stable_removal_is_applied_after_its_hold_time() {
+    let Wiped { etcd: _etcd, sb, mut confd, all } = ten_keys_wiped("hold_time = \"2s\"\n");
     assert_eq!(sb.read("out/app.conf"), all, "held");
     wait_for_file(&sb, &mut confd, "out/app.conf", "", RECOVERY_TIMEOUT);
     assert!(confd
@@ -206,17 +221,7 @@ fn a_stable_removal_is_applied_after_its_hold_time() {
 /// stays in force (the new read is judged against what was applied before).
 #[test]
 fn a_hold_survives_sighup() {
-    let etcd = EtcdCluster::start(1);
-    for i in 0..10 {
-        etcd.put(&format!("/app/{i}"), "x");
-    }
-    let sb = Sandbox::new();
-    app_resource(&sb, "");
-    let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
-    let all: String = (0..10).map(|i| format!("/app/{i}=x\n")).collect();
-    wait_for_file(&sb, &mut confd, "out/app.conf", &all, EVENT_TIMEOUT);
-    etcd.ctl().ok(&["del", "--prefix", "/app/"]);
-    confd.wait_for_log("would remove 10 of the 10 keys");
+    let Wiped { etcd, sb, mut confd, all } = ten_keys_wiped("");
     confd.signal("HUP");
     confd.wait_for_log("Reloaded 1 template resources");
     confd.wait_for_log("Read 0 keys from etcd");

@@ -3,9 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
-use confd_core::resource::{parse_resource, ResourceContext, TemplateResource};
+use confd_core::resource::{parse_resource, ResourceContext, ResourceError, TemplateResource};
 
 use crate::log;
+
+/// Why the resources could not be loaded (fatal, as in confd); the text is confd's.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("stat {}: {}", path.display(), io_text(source))]
+    Stat { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
+}
 
 /// What loading the confdir produced.
 pub enum Loaded {
@@ -16,7 +29,7 @@ pub enum Loaded {
 
 /// Loads every resource; any error is fatal (confd processes nothing if one TOML is bad).
 /// Warnings (unknown keys, decimal modes, overridden prefixes) are logged.
-pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, String> {
+pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, LoadError> {
     if !confdir.exists() {
         log::warning!(
             "Cannot load template resources: confdir '{}' does not exist",
@@ -26,12 +39,12 @@ pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, String> {
     }
     let conf_d = confdir.join("conf.d");
     let meta = std::fs::metadata(&conf_d)
-        .map_err(|e| format!("stat {}: {}", conf_d.display(), io_text(&e)))?;
+        .map_err(|source| LoadError::Stat { path: conf_d.clone(), source })?;
     if !meta.is_dir() {
-        return Err(format!("{} is not a directory", conf_d.display()));
+        return Err(LoadError::NotADirectory(conf_d));
     }
     let mut files = Vec::new();
-    walk(&conf_d, &mut files).map_err(|e| format!("cannot read {}: {e}", conf_d.display()))?;
+    walk(&conf_d, &mut files).map_err(|source| LoadError::Read { path: conf_d.clone(), source })?;
     if files.is_empty() {
         log::warning!("Found no templates");
         return Ok(Loaded::Nothing);
@@ -40,8 +53,8 @@ pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, String> {
     let mut resources = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let (resource, warnings) = parse_resource(&file, &text, &ctx).map_err(|e| e.to_string())?;
+            .map_err(|source| LoadError::Read { path: file.clone(), source })?;
+        let (resource, warnings) = parse_resource(&file, &text, &ctx)?;
         for w in warnings {
             log::warning!("{w}");
         }

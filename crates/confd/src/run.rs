@@ -31,7 +31,7 @@ pub struct Source {
 
 impl Source {
     /// Loads the resources and removes the stage files earlier runs left beside their dests.
-    pub(crate) fn load(&self) -> Result<Vec<TemplateResource>, String> {
+    pub(crate) fn load(&self) -> Result<Vec<TemplateResource>, resources::LoadError> {
         let resources = match resources::load(&self.confdir, &self.prefix)? {
             Loaded::Resources(r) => r,
             Loaded::Nothing => Vec::new(),
@@ -127,8 +127,8 @@ pub(crate) fn effective_wait(resources: &[TemplateResource], global: WaitSpec) -
         .fold(global, |acc, w| WaitSpec { quiet: acc.quiet.max(w.quiet), max: acc.max.max(w.max) })
 }
 
-pub(crate) fn fatal(msg: &str) -> ExitCode {
-    log::log(log::Level::Fatal, msg);
+pub(crate) fn fatal(msg: impl std::fmt::Display) -> ExitCode {
+    log::log(log::Level::Fatal, &msg.to_string());
     ExitCode::FAILURE
 }
 
@@ -143,16 +143,16 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
     }
     let resources = match source.load() {
         Ok(r) => r,
-        Err(e) => return fatal(&e),
+        Err(e) => return fatal(e),
     };
     let mut driver = Driver::once(resources, settings);
     driver.render_all_now();
     let report = run_due(&mut driver, backend, settings);
     if let Ok(Event::Stop(sig)) = rx.try_recv() {
-        return fatal(&format!("Captured {sig} before all resources were processed. Exiting..."));
+        return fatal(format!("Captured {sig} before all resources were processed. Exiting..."));
     }
     match report.failures.last() {
-        Some(last) => fatal(&last.to_string()),
+        Some(last) => fatal(last.to_string()),
         None => ExitCode::SUCCESS,
     }
 }
@@ -184,7 +184,7 @@ pub fn interval(
     loop {
         let resources = match source.load() {
             Ok(r) => r,
-            Err(e) => return fatal(&e),
+            Err(e) => return fatal(e),
         };
         // The reconciler's state (retries, holds, swaps awaiting a reload) carries over while
         // the resources stay the same.
@@ -236,12 +236,12 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
     }
     if let Some(paths) = backend.watch_source() {
         if let Err(e) = watch::spawn(paths, tx) {
-            return fatal(&format!("cannot watch the backend's files: {e}"));
+            return fatal(format!("cannot watch the backend's files: {e}"));
         }
     }
     let resources = match source.load() {
         Ok(r) => r,
-        Err(e) => return fatal(&e),
+        Err(e) => return fatal(e),
     };
     let window = effective_wait(&resources, wait);
     let mut driver = Driver::new(resources, settings, window);

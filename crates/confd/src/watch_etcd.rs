@@ -93,7 +93,7 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
     }
     let resources = match source.load() {
         Ok(r) => r,
-        Err(e) => return fatal(&e),
+        Err(e) => return fatal(e),
     };
     // Events of a stopped watch may still be in flight; each set of watches has a generation.
     let mut generation = 0;

@@ -41,7 +41,7 @@ enum Msg {
     /// One container, after an event about it.
     Changed(Seen),
     /// The engine cannot be reached, or its event stream broke.
-    Lost(String),
+    Lost(EngineError),
     Stop(&'static str),
 }
 
@@ -133,13 +133,13 @@ fn follow(
     rules: &Rules,
     tx: &Sender<Msg>,
     backoff: &mut Duration,
-) -> Result<(), String> {
+) -> Result<(), EngineError> {
     let label = format!("{}.service", rules.label_prefix);
     // Container events are filtered here, not by the engine: a label filter would also drop
     // the network events (`connect`, `disconnect`), which carry the network's labels.
     let filters = serde_json::json!({ "type": ["container", "network"] }).to_string();
     let path = format!("/events?filters={}", query_escape(&filters));
-    let mut events = engine.events(&path, RELIST).map_err(fmt)?;
+    let mut events = engine.events(&path, RELIST)?;
     if tx.send(Msg::Synced(list(engine, rules, &label)?)).is_err() {
         return Ok(());
     }
@@ -153,8 +153,11 @@ fn follow(
                 }
                 continue;
             }
-            Ok(Next::End) => return Err("the Docker engine ended the event stream".into()),
-            Err(e) => return Err(fmt(e)),
+            Ok(Next::End) => {
+                let why = "the Docker engine ended the event stream".into();
+                return Err(EngineError::Protocol { what: "event stream".into(), why });
+            }
+            Err(e) => return Err(e),
         };
         let Some(id) = concerned(&event, &label) else { continue };
         let seen = match inspect(engine, rules, id) {
@@ -179,7 +182,7 @@ fn follow(
 }
 
 /// Every running container with the service label, inspected.
-fn list(engine: &Engine, rules: &Rules, label: &str) -> Result<Vec<Seen>, String> {
+fn list(engine: &Engine, rules: &Rules, label: &str) -> Result<Vec<Seen>, EngineError> {
     #[derive(Deserialize)]
     struct Listed {
         #[serde(rename = "Id")]
@@ -187,10 +190,12 @@ fn list(engine: &Engine, rules: &Rules, label: &str) -> Result<Vec<Seen>, String
     }
     let filters = serde_json::json!({ "label": [label] }).to_string();
     let path = format!("/containers/json?filters={}", query_escape(&filters));
-    let listed: Vec<Listed> = engine
-        .get("container list", &path)
-        .map_err(fmt)?
-        .ok_or("Docker container list: HTTP 404")?;
+    let listed: Vec<Listed> =
+        engine.get("container list", &path)?.ok_or_else(|| EngineError::Status {
+            what: "container list".into(),
+            status: 404,
+            message: "not found".into(),
+        })?;
     listed.iter().map(|l| inspect(engine, rules, &l.id)).collect()
 }
 
@@ -233,9 +238,9 @@ fn ends_it(action: &str) -> bool {
     matches!(action, "die" | "stop" | "destroy" | "pause" | "oom")
 }
 
-fn inspect(engine: &Engine, rules: &Rules, id: &str) -> Result<Seen, String> {
+fn inspect(engine: &Engine, rules: &Rules, id: &str) -> Result<Seen, EngineError> {
     let path = format!("/containers/{}/json", query_escape(id));
-    match engine.get::<Container>("inspect", &path).map_err(fmt)? {
+    match engine.get::<Container>("inspect", &path)? {
         Some(c) => Ok(Seen {
             id: c.id.clone(),
             name: c.short_name().to_string(),
@@ -247,10 +252,6 @@ fn inspect(engine: &Engine, rules: &Rules, id: &str) -> Result<Seen, String> {
             decision: Decision::Down("removed".into()),
         }),
     }
-}
-
-fn fmt(e: EngineError) -> String {
-    e.to_string()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ impl DockerAgent {
         self.dirty = true;
     }
 
-    fn on_lost(&mut self, why: String) {
+    fn on_lost(&mut self, why: EngineError) {
         if !self.docker_lost {
             error!(
                 "{why}; retrying; the {} registration(s) made stay as they are until the engine answers",

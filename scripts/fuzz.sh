@@ -92,7 +92,13 @@ run() {
 }
 
 if [ "$what" = all ]; then
-  for t in "${TARGETS[@]}"; do run "$t"; done
+  # Every target runs even when one finds something; the script fails at the end.
+  failed=()
+  for t in "${TARGETS[@]}"; do run "$t" || failed+=("$t"); done
+  if ((${#failed[@]})); then
+    echo "== found something: ${failed[*]} (inputs in fuzz/artifacts/)"
+    exit 1
+  fi
 else
   run "$what"
 fi

@@ -60,6 +60,22 @@ struct Header {
     charcnt: usize,
 }
 
+impl Header {
+    /// The bytes of the data block the header announces, with times of `time_size` bytes
+    /// (`None` if that overflows).
+    fn data_size(&self, time_size: usize) -> Option<usize> {
+        let parts = [
+            self.timecnt.checked_mul(time_size + 1)?,
+            self.typecnt.checked_mul(6)?,
+            self.charcnt,
+            self.leapcnt.checked_mul(time_size + 4)?,
+            self.isstdcnt,
+            self.isutcnt,
+        ];
+        parts.iter().try_fold(0usize, |sum, &p| sum.checked_add(p))
+    }
+}
+
 fn header(r: &mut Reader) -> Option<Header> {
     if r.take(4)? != b"TZif" {
         return None;
@@ -82,11 +98,13 @@ impl Zone {
         let mut time_size = 4;
         if h.version >= b'2' {
             // Skip the 32-bit block; the 64-bit one follows with its own header.
-            let v1 =
-                h.timecnt * 5 + h.typecnt * 6 + h.charcnt + h.leapcnt * 8 + h.isstdcnt + h.isutcnt;
-            r.take(v1)?;
+            r.take(h.data_size(4)?)?;
             h = header(&mut r)?;
             time_size = 8;
+        }
+        // The counts are the file's word: nothing is allocated for data the file does not hold.
+        if r.data.len().saturating_sub(r.pos) < h.data_size(time_size)? {
+            return None;
         }
         let mut times = Vec::with_capacity(h.timecnt);
         for _ in 0..h.timecnt {
@@ -347,6 +365,30 @@ fn rule_time(year: i64, rule: &Rule, offset: i32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the tzif fuzz target: a version 2 file whose second header announces 2^28
+    /// transitions in a few bytes made the parser reserve 2 GB. Counts are now checked against
+    /// the bytes the file holds.
+    #[test]
+    fn counts_larger_than_the_file_are_refused_before_allocating() {
+        let mut data = b"TZif2".to_vec();
+        data.extend([0u8; 15]);
+        data.extend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4]);
+        data.extend([0, 0, 0, 0, 0, 0, b'U', b'T', b'C', 0]);
+        data.extend(b"TZif1");
+        data.extend([0u8; 15]);
+        // isutcnt isstdcnt leapcnt 0, timecnt 0x08000000, typecnt 1, charcnt 4.
+        data.extend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4]);
+        data.extend(b"\0\0\0\0\0\0UTC\0\nUTC0\n");
+        assert!(Zone::parse(&data).is_none());
+        // The same header with what it announces is fine.
+        let mut ok = data[..44 + 10].to_vec();
+        ok.extend(b"TZif1");
+        ok.extend([0u8; 15]);
+        ok.extend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4]);
+        ok.extend(b"\0\0\0\0\0\0UTC\0\nUTC0\n");
+        assert_eq!(Zone::parse(&ok).unwrap().lookup(0), ("UTC".to_string(), 0));
+    }
 
     #[test]
     fn posix_zones() {

@@ -27,8 +27,9 @@
 //!   not of the store.
 //! - [`KeyPrefix`] is the one rule for "the keys under a key" (path-aware), used by the
 //!   backends, the etcd watch and the binary alike.
-//! - The one deliberate difference from confd: `ls "/"` and `lsdir "/"` work (confd issue
-//!   #725); see the `# Compatibility` sections of [`Store::ls`] and [`Store::lsdir`].
+//! - Deliberate differences from confd, both about the root: `ls "/"` and `lsdir "/"` work
+//!   (confd issue #725; see the `# Compatibility` sections of [`Store::ls`] and
+//!   [`Store::lsdir`]), and the key prefix `/` selects every key ([`KeyPrefix`]).
 //!
 //! The crate is pure: no I/O, no threads, no global state, no dependencies.
 #![forbid(unsafe_code)]

@@ -510,7 +510,6 @@ impl Supervisor {
 
 /// A response in the plain terms of [`state::Response`].
 fn plain(resp: &WatchResponse) -> state::Response {
-    let (cluster_id, revision) = resp.header().map_or((0, 0), |h| (h.cluster_id(), h.revision()));
     let events = resp
         .events()
         .iter()
@@ -524,14 +523,7 @@ fn plain(resp: &WatchResponse) -> state::Response {
             Some(state::Event { revision: kv.mod_revision(), key, value })
         })
         .collect();
-    state::Response {
-        cluster_id,
-        revision,
-        created: resp.created(),
-        canceled: resp.canceled(),
-        compact_revision: resp.compact_revision(),
-        events,
-    }
+    state::Response { revision: resp.header().map_or(0, |h| h.revision()), events }
 }
 
 struct StreamState {

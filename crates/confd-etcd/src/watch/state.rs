@@ -29,15 +29,11 @@ pub(crate) struct Event {
     pub value: Option<String>,
 }
 
-/// What a response says, in plain terms (the supervisor converts etcd's).
+/// What a watcher's response (neither a creation nor a cancellation) says, in plain terms:
+/// the header's revision (0 when absent) and the events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Response {
-    /// The header's cluster ID and revision (0 when absent).
-    pub cluster_id: u64,
     pub revision: i64,
-    pub created: bool,
-    pub canceled: bool,
-    pub compact_revision: i64,
     pub events: Vec<Event>,
 }
 

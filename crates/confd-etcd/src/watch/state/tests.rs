@@ -20,7 +20,7 @@ fn del(revision: i64, key: &str) -> Event {
 }
 
 fn events(revision: i64, events: Vec<Event>) -> Response {
-    Response { cluster_id: 7, revision, events, ..Response::default() }
+    Response { revision, events }
 }
 
 fn changes(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {

@@ -255,10 +255,15 @@ pub fn confd_funcs_with(
     f
 }
 
-/// `addr`, `serverNames`, `token` and `globEscape` (see [`safe`]).
+/// `addr`, `ipAddr`, `serverNames`, `token` and `globEscape` (see [`safe`]).
 fn safe_funcs(f: &mut Funcs, rejections: safe::Rejections, host: Arc<dyn Host>) {
     let checker = safe::Checker::new(rejections, host);
-    let contexts = [safe::Context::Address, safe::Context::ServerNames, safe::Context::Token];
+    let contexts = [
+        safe::Context::Address,
+        safe::Context::IpAddress,
+        safe::Context::ServerNames,
+        safe::Context::Token,
+    ];
     for context in contexts {
         let checker = checker.clone();
         let sig = Signature::new(vec![Type::Any], Type::Any).fallible();

@@ -4,5 +4,6 @@
 
 pub mod funcs;
 pub mod host;
+pub mod membership;
 pub mod reconcile;
 pub mod resource;

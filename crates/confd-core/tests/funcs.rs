@@ -169,9 +169,9 @@ fn every_function_is_registered_once() {
     sorted.dedup();
     assert_eq!(sorted.len(), names.len(), "duplicate names");
     // confd master's newFuncMap has 32 entries (the behaviour notes say 33; they list 32);
-    // ours adds the four that check stored values for their context.
-    assert_eq!(names.len(), 7 + 32 + 4);
-    for ours in ["addr", "serverNames", "token", "globEscape"] {
+    // ours adds the five that check stored values for their context.
+    assert_eq!(names.len(), 7 + 32 + 5);
+    for ours in ["addr", "ipAddr", "serverNames", "token", "globEscape"] {
         assert!(names.iter().any(|n| n == ours), "{ours} missing");
     }
     for name in [

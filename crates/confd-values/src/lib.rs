@@ -43,6 +43,8 @@ pub enum Invalid {
     AllDigitLabel,
     #[error("expected HOST:PORT, e.g. 10.0.0.5:8080")]
     NoPort,
+    #[error("the host {0:?} is a name; an IP address is needed here")]
+    NotIp(String),
 }
 
 /// A key segment: a service name or an instance id. Letters, digits, `.`, `_`, `-`; not
@@ -101,6 +103,19 @@ pub fn address(addr: &str) -> Result<&str, Invalid> {
     port_number(port)?;
     host_name(host)?;
     Ok(host)
+}
+
+/// `IP:PORT`: an IPv4 address or a bracketed IPv6 address, and a [`port_number`]. Returns
+/// the host (IPv6 still bracketed, as nginx's balancer takes it) and the port. For peers a
+/// server connects to without resolving names (nginx's Lua balancer).
+pub fn ip_address(addr: &str) -> Result<(&str, u16), Invalid> {
+    let (host, port) = addr.rsplit_once(':').ok_or(Invalid::NoPort)?;
+    let port = port_number(port)?;
+    host_name(host)?;
+    if !is_ip_literal(host) {
+        return Err(Invalid::NotIp(host.to_string()));
+    }
+    Ok((host, port))
 }
 
 /// A DNS name: labels of letters, digits and `-` (not at either end), 1–63 characters each,
@@ -179,6 +194,16 @@ mod tests {
             assert!(address(bad).is_err(), "{bad:?}");
         }
         assert!(address(&format!("{}:80", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert_eq!(ip_address("127.0.0.1:8080"), Ok(("127.0.0.1", 8080)));
+        assert_eq!(ip_address("[::1]:80"), Ok(("[::1]", 80)));
+        assert_eq!(ip_address("web-1:80"), Err(Invalid::NotIp("web-1".into())));
+        for bad in ["127.0.0.1", "::1:80", "01.2.3.4:80", "1.2.3.4:0", "[::1]:80 down"] {
+            assert!(ip_address(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! | function | valid values |
 //! |---|---|
 //! | `addr` | `host:port`: an IPv4 address, a bracketed IPv6 address or a host name that resolves now, and a port 1–65535 (nginx resolves names when it loads its configuration, and one that does not resolve would fail the whole file) |
+//! | `ipAddr` | `IP:PORT`: an IPv4 address or a bracketed IPv6 address (no host names: for peers a server connects to without resolving, such as a membership document's) and a port 1–65535 |
 //! | `serverNames` | one or more host names separated by spaces, each optionally `*.name`, `.name` or `name.*`; a name already claimed by an earlier entry in this render is left out of later ones |
 //! | `token` | a bare name of letters, digits, `.`, `_` and `-` (not `.` or `..`, at most 128 bytes), e.g. an upstream name; nginx compares upstream names without case, so a name equal to an earlier, different one but for case is left out |
 //! | `globEscape` | any string: returns it with `*`, `?`, `[` and `\` escaped, so that it matches itself literally inside a `gets`/`getvs` pattern |
@@ -35,6 +36,8 @@ pub const MAX_TOKEN: usize = 128;
 pub enum Context {
     /// `addr`: `host:port`.
     Address,
+    /// `ipAddr`: `IP:PORT`.
+    IpAddress,
     /// `serverNames`: a list of server names.
     ServerNames,
     /// `token`: a bare name.
@@ -46,6 +49,7 @@ impl Context {
     pub fn function(self) -> &'static str {
         match self {
             Context::Address => "addr",
+            Context::IpAddress => "ipAddr",
             Context::ServerNames => "serverNames",
             Context::Token => "token",
         }
@@ -54,6 +58,7 @@ impl Context {
     fn expected(self) -> &'static str {
         match self {
             Context::Address => "a host:port address",
+            Context::IpAddress => "an IP:PORT address",
             Context::ServerNames => "a list of server names",
             Context::Token => "a bare name (letters, digits, '.', '_', '-')",
         }
@@ -69,6 +74,8 @@ pub enum Invalid {
     ServerName(String),
     /// The host name of an address does not resolve.
     Unresolved(String),
+    /// A host name where only an IP address will do.
+    NotIp(String),
 }
 
 /// An entry a checking function left out.
@@ -106,6 +113,11 @@ impl fmt::Display for Rejection {
             Reason::Invalid(Invalid::Unresolved(host)) => {
                 write!(f, ": the host name {} does not resolve; left out", shown(host))?
             }
+            Reason::Invalid(Invalid::NotIp(host)) => write!(
+                f,
+                ": the host {} is a name, and only an IP address is valid here; left out",
+                shown(host)
+            )?,
             Reason::Invalid(Invalid::ServerName(name)) => {
                 write!(f, " has {} which is not a server name; left out", shown(name))?
             }
@@ -159,6 +171,16 @@ impl Rejections {
 /// rule confd-register writes by).
 pub fn check_address(value: &str) -> Result<(), Invalid> {
     confd_values::address(value).map(|_| ()).map_err(|_| Invalid::Form)
+}
+
+/// Whether `value` is `IP:PORT` ([`confd_values::ip_address`]); a host name is
+/// [`Invalid::NotIp`].
+pub fn check_ip_address(value: &str) -> Result<(), Invalid> {
+    match confd_values::ip_address(value) {
+        Ok(_) => Ok(()),
+        Err(confd_values::Invalid::NotIp(host)) => Err(Invalid::NotIp(host)),
+        Err(_) => Err(Invalid::Form),
+    }
 }
 
 /// The server names of `value` (separated by spaces or tabs), each a
@@ -270,6 +292,7 @@ impl Checker {
     fn check(&self, context: Context, e: &Entry) -> Option<Arc<str>> {
         let checked = match context {
             Context::Address => self.check_resolvable_address(&e.value).map(|()| e.value.clone()),
+            Context::IpAddress => check_ip_address(&e.value).map(|()| e.value.clone()),
             Context::Token => check_token(&e.value).map(|()| self.claim_token(e)),
             Context::ServerNames => check_server_names(&e.value).map(|names| self.claim(e, names)),
         };
@@ -351,6 +374,9 @@ mod tests {
     fn checks_follow_confd_values() {
         assert_eq!(check_address("127.0.0.1:8080"), Ok(()));
         assert_eq!(check_address("127.0.0.1:8081; } server {"), Err(Invalid::Form));
+        assert_eq!(check_ip_address("[::1]:8080"), Ok(()));
+        assert_eq!(check_ip_address("web:8080"), Err(Invalid::NotIp("web".into())));
+        assert_eq!(check_ip_address("1.2.3.4:0"), Err(Invalid::Form));
         assert_eq!(
             check_server_names(" a.example.com\t*.b.example  .c.example d.* "),
             Ok(vec!["a.example.com", "*.b.example", ".c.example", "d.*"])

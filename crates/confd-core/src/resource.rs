@@ -28,11 +28,16 @@
 //!   no timeout; `wait = "quiet:max"` for watch mode ([`WaitSpec`]); `min_reload_interval`,
 //!   `max_removal` (`"50%"`) and `hold_time`, the reconciler's reload pacing and fail-static
 //!   hold (default: the global flags).
+//! - Ours: `push = "unix:/path/to.sock"` (or `"http://IP:PORT"`) makes a *push resource*: its
+//!   template renders a membership document ([`crate::membership`]), dest receives it as JSON,
+//!   and instead of a reload command the membership is pushed to that endpoint and confirmed
+//!   (`push_timeout`, default 5 s). A resource has `push` or `reload_cmd`, not both.
 
 pub mod goparse;
 mod mode;
 mod names;
 mod parse;
+mod push;
 mod timing;
 
 use std::fmt;
@@ -42,6 +47,7 @@ use std::time::Duration;
 pub use mode::{parse_mode, rwx, ParsedMode, PERM_MASK};
 pub use names::{closest, equal_fold, line_of};
 pub use parse::parse_resource;
+pub use push::{PushTarget, PushTargetError, DEFAULT_PUSH_TIMEOUT};
 pub use timing::{
     parse_duration, parse_percent, parse_timeout, WaitSpec, DEFAULT_CHECK_CMD_TIMEOUT,
     DEFAULT_HOLD_TIME, DEFAULT_MAX_REMOVAL, DEFAULT_MIN_RELOAD_INTERVAL,
@@ -89,6 +95,10 @@ pub struct TemplateResource {
     pub max_removal: Option<u8>,
     /// A held removal stable this long is applied; `None` = the global `-hold-time`.
     pub hold_time: Option<Duration>,
+    /// A push resource's endpoint: its membership is pushed there instead of a reload.
+    pub push: Option<PushTarget>,
+    /// How long a push may take, its confirmation by every worker included; zero = no limit.
+    pub push_timeout: Duration,
 }
 
 impl TemplateResource {

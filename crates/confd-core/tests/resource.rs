@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use confd_core::resource::{
-    parse_resource, ResourceContext, ResourceError, TemplateResource, WaitSpec, Warning,
+    parse_resource, PushTarget, ResourceContext, ResourceError, TemplateResource, WaitSpec, Warning,
 };
 
 const FILE: &str = "/etc/confd/conf.d/app.toml";
@@ -80,6 +80,8 @@ hold_time = "10m"
             min_reload_interval: Some(Duration::from_secs(2)),
             max_removal: Some(30),
             hold_time: Some(Duration::from_secs(600)),
+            push: None,
+            push_timeout: Duration::from_secs(5),
         }
     );
     assert_eq!(r.prefixed_keys(), vec!["/myapp/upstream", "/myapp/settings"]);
@@ -511,6 +513,14 @@ fn invalid_values() {
             "max_removal = \"half\"",
             "max_removal: invalid percentage \"half\": want a whole number from 0% to 100%",
         ),
+        (
+            "push = \"unix:run/push.sock\"",
+            "push: the socket path of \"unix:run/push.sock\" must be absolute: unix:/path/to.sock",
+        ),
+        (
+            "push = \"http://localhost:81\"",
+            "push: \"http://localhost:81\" is not http://IP:PORT: the host \"localhost\" is a name; an IP address is needed here",
+        ),
     ];
     for (line, want) in cases {
         let e = error(&with(line));
@@ -549,4 +559,16 @@ fn dotted_and_inline_template_tables() {
     assert_eq!(r.dest, PathBuf::from("/tmp/a"));
     let (r, _) = load("template = { src = \"a.tmpl\", dest = \"/tmp/b\", keys = [\"/x\"] }\n");
     assert_eq!((r.dest, r.keys), (PathBuf::from("/tmp/b"), vec!["/x".to_string()]));
+}
+
+#[test]
+fn push_resources() {
+    let (r, warnings) =
+        load(&with("push = \"unix:/srv/nginx/run/push.sock\"\npush_timeout = \"2s\""));
+    assert_eq!(warnings, vec![]);
+    assert_eq!(r.push, Some(PushTarget::Unix("/srv/nginx/run/push.sock".into())));
+    assert_eq!(r.push_timeout, Duration::from_secs(2));
+    let e = error(&with("push = \"unix:/run/p.sock\"\nreload_cmd = \"nginx -s reload\""));
+    assert_eq!(e.line(), Some(5));
+    assert!(e.to_string().contains("either pushes its membership (push) or reloads"), "{e}");
 }

@@ -9,8 +9,8 @@ use toml::Spanned;
 
 use super::{
     closest, equal_fold, line_of, parse_duration, parse_mode, parse_percent, parse_timeout,
-    ResourceContext, ResourceError, TemplateResource, WaitSpec, Warning, DEFAULT_CHECK_CMD_TIMEOUT,
-    DEFAULT_RELOAD_CMD_TIMEOUT,
+    PushTarget, ResourceContext, ResourceError, TemplateResource, WaitSpec, Warning,
+    DEFAULT_CHECK_CMD_TIMEOUT, DEFAULT_PUSH_TIMEOUT, DEFAULT_RELOAD_CMD_TIMEOUT,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,8 @@ enum Field {
     MinReloadInterval,
     Mode,
     Prefix,
+    Push,
+    PushTimeout,
     ReloadCmd,
     ReloadCmdTimeout,
     RenderTimeout,
@@ -50,6 +52,8 @@ const FIELDS: &[(&str, Field)] = &[
     ("min_reload_interval", Field::MinReloadInterval),
     ("mode", Field::Mode),
     ("prefix", Field::Prefix),
+    ("push", Field::Push),
+    ("push_timeout", Field::PushTimeout),
     ("reload_cmd", Field::ReloadCmd),
     ("reload_cmd_timeout", Field::ReloadCmdTimeout),
     ("render_timeout", Field::RenderTimeout),
@@ -360,6 +364,19 @@ impl<'a, 'i> Parser<'a, 'i> {
         let max_removal =
             self.optional(Field::MaxRemoval, "a percentage such as \"50%\"", parse_percent)?;
         let hold_time = self.optional(Field::HoldTime, DURATION, parse_duration)?;
+        let push = self.optional(Field::Push, "a string such as \"unix:/path/to.sock\"", |t| {
+            PushTarget::parse(t).map_err(|e| e.to_string())
+        })?;
+        let push_timeout = match push {
+            Some(_) => self.timeout(Field::PushTimeout, DEFAULT_PUSH_TIMEOUT)?,
+            None => DEFAULT_PUSH_TIMEOUT,
+        };
+        if let (Some(_), Some(_), Some(entry)) = (&push, &reload_cmd, self.get(Field::ReloadCmd)) {
+            let message = "a resource either pushes its membership (push) or reloads a server \
+                           (reload_cmd), not both: use two resources"
+                .to_string();
+            return Err(self.invalid(entry, message));
+        }
 
         if src.is_empty() {
             return Err(ResourceError::EmptySrc {
@@ -397,6 +414,8 @@ impl<'a, 'i> Parser<'a, 'i> {
             min_reload_interval,
             max_removal,
             hold_time,
+            push,
+            push_timeout,
         })
     }
 

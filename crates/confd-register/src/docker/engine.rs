@@ -4,16 +4,12 @@
 //! answers in its own; the fields read here have been stable since API 1.24.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use confd_http::{Conn, HttpError, Progress, Request, Response, MAX_LINE};
 use serde::Deserialize;
-
-/// Answers larger than this are refused (a `docker inspect` is a few kilobytes).
-const MAX_BODY: usize = 64 << 20;
-const MAX_LINE: usize = 64 << 10;
 
 #[derive(Debug)]
 pub enum EngineError {
@@ -90,7 +86,7 @@ impl Engine {
         path: &str,
     ) -> Result<Option<T>, EngineError> {
         let mut conn = self.request(what, path, Some(self.timeout))?;
-        let body = conn.body(what)?;
+        let body = conn.body().map_err(http(what))?;
         if conn.status == 404 {
             return Ok(None);
         }
@@ -105,22 +101,17 @@ impl Engine {
     /// Opens the event stream of `path` (`/events?filters=…`). The answer's head must come
     /// within the request time limit; then [`EventStream::next`] says [`Next::Idle`] after
     /// `idle` without an event.
-    pub fn events(
-        &self,
-        path: &str,
-        idle: Duration,
-    ) -> Result<EventStream<UnixStream>, EngineError> {
+    pub fn events(&self, path: &str, idle: Duration) -> Result<EventStream<Conn>, EngineError> {
         let what = "event stream";
         let mut conn = self.request(what, path, Some(self.timeout))?;
         if conn.status != 200 {
-            let body = conn.body(what)?;
+            let body = conn.body().map_err(http(what))?;
             return Err(status_error(what, conn.status, &body));
         }
-        conn.reader
-            .get_ref()
+        conn.get_ref()
             .set_read_timeout(Some(idle))
             .map_err(|source| EngineError::Io { what: what.into(), source })?;
-        Ok(EventStream { conn, buf: Vec::new(), chunk_left: 0, done: false })
+        Ok(EventStream { conn, buf: Vec::new() })
     }
 
     fn request(
@@ -128,18 +119,19 @@ impl Engine {
         what: &str,
         path: &str,
         timeout: Option<Duration>,
-    ) -> Result<Response<UnixStream>, EngineError> {
-        let io = |source| EngineError::Io { what: what.into(), source };
-        let mut stream = UnixStream::connect(&self.socket)
+    ) -> Result<Response<Conn>, EngineError> {
+        let conn = Conn::unix(&self.socket)
             .map_err(|source| EngineError::Unreachable { socket: self.socket.clone(), source })?;
-        stream.set_read_timeout(timeout).map_err(io)?;
-        stream.set_write_timeout(Some(self.timeout)).map_err(io)?;
-        let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: confd-register/{}\r\nConnection: close\r\n\r\n",
-            env!("CARGO_PKG_VERSION")
-        );
-        stream.write_all(req.as_bytes()).map_err(io)?;
-        Response::read_head(BufReader::new(stream), what)
+        conn.set_timeouts(timeout)
+            .map_err(|source| EngineError::Io { what: what.into(), source })?;
+        let request = Request {
+            method: "GET",
+            path,
+            host: "docker",
+            user_agent: concat!("confd-register/", env!("CARGO_PKG_VERSION")),
+            body: None,
+        };
+        conn.exchange(&request).map_err(http(what))
     }
 }
 
@@ -154,81 +146,10 @@ fn status_error(what: &str, status: u16, body: &[u8]) -> EngineError {
     EngineError::Status { what: what.into(), status, message }
 }
 
-struct Response<R> {
-    reader: BufReader<R>,
-    status: u16,
-    chunked: bool,
-    length: Option<usize>,
-}
-
-impl<R: Read> Response<R> {
-    fn read_head(mut reader: BufReader<R>, what: &str) -> Result<Response<R>, EngineError> {
-        let status_line = read_line(&mut reader, what)?;
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .filter(|_| status_line.starts_with("HTTP/1."))
-            .ok_or_else(|| protocol(what, format!("not an HTTP answer: {status_line:?}")))?;
-        let (mut chunked, mut length) = (false, None);
-        loop {
-            let line = read_line(&mut reader, what)?;
-            if line.is_empty() {
-                break;
-            }
-            let Some((name, value)) = line.split_once(':') else { continue };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.eq_ignore_ascii_case("chunked");
-            } else if name.eq_ignore_ascii_case("content-length") {
-                length = Some(
-                    value.parse().map_err(|_| protocol(what, format!("bad length {value:?}")))?,
-                );
-            }
-        }
-        Ok(Response { reader, status, chunked, length })
-    }
-
-    /// The whole body.
-    fn body(&mut self, what: &str) -> Result<Vec<u8>, EngineError> {
-        let io = |source| EngineError::Io { what: what.into(), source };
-        let mut body = Vec::new();
-        if self.chunked {
-            loop {
-                let size = chunk_size(&mut self.reader, what)?;
-                if size == 0 {
-                    return Ok(body);
-                }
-                if body.len().checked_add(size).is_none_or(|n| n > MAX_BODY) {
-                    return Err(protocol(what, "answer too large".into()));
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                self.reader.read_exact(&mut body[start..]).map_err(io)?;
-                read_line(&mut self.reader, what)?;
-            }
-        }
-        match self.length {
-            Some(n) if n > MAX_BODY => Err(protocol(what, "answer too large".into())),
-            Some(n) => {
-                body.resize(n, 0);
-                self.reader.read_exact(&mut body).map_err(io)?;
-                Ok(body)
-            }
-            None => {
-                (&mut self.reader).take(MAX_BODY as u64).read_to_end(&mut body).map_err(io)?;
-                Ok(body)
-            }
-        }
-    }
-}
-
 /// The `/events` stream: one [`Event`] at a time, as the engine sends them.
 pub struct EventStream<R> {
     conn: Response<R>,
     buf: Vec<u8>,
-    chunk_left: usize,
-    done: bool,
 }
 
 impl<R: Read> EventStream<R> {
@@ -245,104 +166,42 @@ impl<R: Read> EventStream<R> {
                     .map(Next::Event)
                     .map_err(|e| protocol(WHAT, format!("bad event JSON: {e}")));
             }
-            if self.done {
-                return Ok(Next::End);
-            }
             if self.buf.len() > MAX_LINE {
                 return Err(protocol(WHAT, "event too large".into()));
             }
-            if !self.fill(WHAT)? {
-                return Ok(Next::Idle);
+            match self.conn.read_some(&mut self.buf).map_err(http(WHAT))? {
+                Progress::Data => {}
+                Progress::Idle => return Ok(Next::Idle),
+                Progress::End if self.buf.contains(&b'\n') => {}
+                Progress::End => return Ok(Next::End),
             }
         }
     }
-
-    /// Reads more; `false` when nothing came within the idle time (nothing is consumed then).
-    fn fill(&mut self, what: &str) -> Result<bool, EngineError> {
-        let io = |source| EngineError::Io { what: what.into(), source };
-        // Wait for data without consuming anything, so that an idle timeout loses nothing.
-        match self.conn.reader.fill_buf() {
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                return Ok(false)
-            }
-            Err(e) => return Err(io(e)),
-            Ok(_) => {}
-        }
-        if !self.conn.chunked {
-            let mut tmp = [0u8; 8192];
-            let n = self.conn.reader.read(&mut tmp).map_err(io)?;
-            self.done = n == 0;
-            self.buf.extend_from_slice(&tmp[..n]);
-            return Ok(true);
-        }
-        if self.chunk_left == 0 {
-            self.chunk_left = chunk_size(&mut self.conn.reader, what)?;
-            if self.chunk_left == 0 {
-                self.done = true;
-                return Ok(true);
-            }
-        }
-        let mut tmp = vec![0u8; self.chunk_left.min(8192)];
-        let n = self.conn.reader.read(&mut tmp).map_err(io)?;
-        if n == 0 {
-            return Err(io(io::Error::new(io::ErrorKind::UnexpectedEof, "the stream ended")));
-        }
-        self.buf.extend_from_slice(&tmp[..n]);
-        self.chunk_left -= n;
-        if self.chunk_left == 0 {
-            read_line(&mut self.conn.reader, what)?; // the CRLF after the chunk
-        }
-        Ok(true)
-    }
-}
-
-fn chunk_size<R: Read>(reader: &mut BufReader<R>, what: &str) -> Result<usize, EngineError> {
-    let line = read_line(reader, what)?;
-    let hex = line.split(';').next().unwrap_or("").trim();
-    usize::from_str_radix(hex, 16).map_err(|_| protocol(what, format!("bad chunk size {line:?}")))
-}
-
-/// One header or chunk line, without its CRLF. The end of the stream is an error here.
-fn read_line<R: Read>(reader: &mut BufReader<R>, what: &str) -> Result<String, EngineError> {
-    let mut line = Vec::new();
-    let n = reader
-        .by_ref()
-        .take(MAX_LINE as u64)
-        .read_until(b'\n', &mut line)
-        .map_err(|source| EngineError::Io { what: what.into(), source })?;
-    if n == 0 {
-        return Err(EngineError::Io {
-            what: what.into(),
-            source: io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the engine closed the connection",
-            ),
-        });
-    }
-    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        line.pop();
-    }
-    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
 /// Reads one whole answer from `input` as [`Engine::get`] does with the socket: its status
 /// and its body (by length, chunked or to the end). For tests and fuzzing of the reader.
 pub fn read_answer<R: Read>(input: R) -> Result<(u16, Vec<u8>), EngineError> {
-    let what = "answer";
-    let mut response = Response::read_head(BufReader::new(input), what)?;
-    let body = response.body(what)?;
-    Ok((response.status, body))
+    confd_http::read_answer(input).map_err(http("answer"))
 }
 
 /// The event stream of an answer read from `input`, as [`Engine::events`] gives it for the
 /// socket (without the idle time, which only a socket has). For tests and fuzzing.
 pub fn event_stream<R: Read>(input: R) -> Result<EventStream<R>, EngineError> {
-    let conn = Response::read_head(BufReader::new(input), "event stream")?;
-    Ok(EventStream { conn, buf: Vec::new(), chunk_left: 0, done: false })
+    let conn = Response::read_head(input).map_err(http("event stream"))?;
+    Ok(EventStream { conn, buf: Vec::new() })
 }
 
 fn protocol(what: &str, why: String) -> EngineError {
     EngineError::Protocol { what: what.into(), why }
+}
+
+/// The engine's error for a failed HTTP exchange about `what`.
+fn http(what: &str) -> impl Fn(HttpError) -> EngineError + '_ {
+    move |e| match e {
+        HttpError::Io(source) => EngineError::Io { what: what.into(), source },
+        HttpError::Protocol(why) => protocol(what, why),
+    }
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
@@ -361,6 +220,7 @@ pub fn query_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixListener;
     use std::thread;
 

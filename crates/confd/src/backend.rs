@@ -30,6 +30,12 @@ pub enum BackendError {
 pub trait Values {
     /// Every key under `keys` (already prefixed), with its value.
     fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String>;
+
+    /// The store revision these values are as of; 0 when the backend has none or it is not
+    /// known (a push carries it, for the operator).
+    fn revision(&self) -> u64 {
+        0
+    }
 }
 
 impl Values for Backend {

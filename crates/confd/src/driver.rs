@@ -9,11 +9,12 @@ use confd_apply::Previous;
 use confd_core::reconcile::{
     Action, Event, Notice, Policy, Reconciler, Release, ReloadId, RenderOutcome, ResourceId,
 };
-use confd_core::resource::{TemplateResource, WaitSpec};
+use confd_core::resource::{PushTarget, TemplateResource, WaitSpec};
 
 use crate::backend::Values;
 use crate::log;
-use crate::process::{self, Failure, Fault, Processed, Settings};
+use crate::process::{self, Failure, Fault, Live, Processed, Settings};
+use crate::push;
 
 /// The resources of one configuration, the reconciler deciding for them, and what is needed
 /// to undo a swap the server could not load.
@@ -25,6 +26,12 @@ pub struct Driver {
     /// Per resource, while its new dest awaits its reload: what dest was before (inner
     /// `None`: it did not exist).
     unconfirmed: Vec<Option<Option<Previous>>>,
+    /// Per push resource, the membership of its last render: what its push sends.
+    live: Vec<Option<Live>>,
+    /// Per push resource, whether a push has been confirmed since start. Until then a render
+    /// that leaves dest as it was is pushed all the same: the server may have started from an
+    /// older file, or confd may have stopped between the swap and the push.
+    pushed: Vec<bool>,
 }
 
 /// What carrying out the due work went through: the failures, in order.
@@ -38,7 +45,16 @@ impl Driver {
     pub fn new(resources: Vec<TemplateResource>, settings: &Settings, wait: WaitSpec) -> Driver {
         let policies = resources.iter().map(|r| policy(r, settings)).collect();
         let unconfirmed = resources.iter().map(|_| None).collect();
-        Driver { reconciler: Reconciler::new(wait, policies), resources, unconfirmed, once: false }
+        let live = resources.iter().map(|_| None).collect();
+        let pushed = vec![false; resources.len()];
+        Driver {
+            reconciler: Reconciler::new(wait, policies),
+            resources,
+            unconfirmed,
+            live,
+            pushed,
+            once: false,
+        }
     }
 
     /// A driver for one pass of `-onetime`.
@@ -64,10 +80,12 @@ impl Driver {
         };
         let same: Vec<Option<ResourceId>> = (0..next.resources.len()).map(same).collect();
         next.reconciler.carry_over(&self.reconciler, |id| same[id]);
-        let mut old_unconfirmed = self.unconfirmed;
+        let (mut old_unconfirmed, mut old_live) = (self.unconfirmed, self.live);
         for (id, old) in same.iter().enumerate() {
-            if let Some(old) = old {
-                next.unconfirmed[id] = old_unconfirmed[*old].take();
+            if let Some(old) = *old {
+                next.unconfirmed[id] = old_unconfirmed[old].take();
+                next.live[id] = old_live[old].take();
+                next.pushed[id] = self.pushed[old] && next.resources[id].push.is_some();
             }
         }
         next
@@ -162,15 +180,28 @@ impl Driver {
         settings: &Settings,
         report: &mut Report,
     ) -> RenderOutcome {
+        let reloads = self.reconciler.reload_of(id).is_some();
         match process::process(&self.resources[id], values, settings) {
-            Ok(Processed::Updated { previous }) => {
-                // The server still runs what dest was before the first unconfirmed swap.
-                if self.reconciler.reload_of(id).is_some() && self.unconfirmed[id].is_none() {
-                    self.unconfirmed[id] = Some(previous);
+            Ok((processed, live)) => {
+                if live.is_some() {
+                    self.live[id] = live;
                 }
-                RenderOutcome::Updated
+                match processed {
+                    Processed::Updated { previous } => {
+                        // The server still runs what dest was before the first unconfirmed swap.
+                        if reloads && self.unconfirmed[id].is_none() {
+                            self.unconfirmed[id] = Some(previous);
+                        }
+                        RenderOutcome::Updated
+                    }
+                    Processed::Unchanged
+                        if reloads && self.live[id].is_some() && !self.pushed[id] =>
+                    {
+                        RenderOutcome::Updated
+                    }
+                    Processed::Unchanged => RenderOutcome::Unchanged,
+                }
             }
-            Ok(Processed::Unchanged) => RenderOutcome::Unchanged,
             Err(failure) => {
                 let retry = failure.fault == Fault::Transient;
                 report.failures.push(failure);
@@ -179,17 +210,24 @@ impl Driver {
         }
     }
 
-    /// Runs reload command `reload` (as the first of its resources names it); on success the
-    /// swaps it loaded are confirmed.
+    /// Runs reload command `reload` (as the first of its resources names it), or pushes a push
+    /// resource's membership; on success the swaps it loaded are confirmed.
     fn reload(&mut self, reload: ReloadId, settings: &Settings, report: &mut Report) -> bool {
         let ids: Vec<ResourceId> = (0..self.resources.len())
             .filter(|&id| self.reconciler.reload_of(id) == Some(reload))
             .collect();
         let Some(&first) = ids.first() else { return true };
         let res = &self.resources[first];
-        let cmd = res.reload_cmd.as_deref().unwrap_or_default();
-        let timeout = ids.iter().map(|&id| self.resources[id].reload_cmd_timeout).max();
-        match process::reload(cmd, timeout.unwrap_or(Duration::ZERO), &settings.cancel) {
+        let result = match res.push.clone() {
+            Some(target) => self.push(first, &target, settings),
+            None => {
+                let cmd = res.reload_cmd.as_deref().unwrap_or_default();
+                let timeout = ids.iter().map(|&id| self.resources[id].reload_cmd_timeout).max();
+                process::reload(cmd, timeout.unwrap_or(Duration::ZERO), &settings.cancel)
+            }
+        };
+        let res = &self.resources[first];
+        match result {
             Ok(()) => {
                 for id in ids {
                     self.unconfirmed[id] = None;
@@ -206,6 +244,35 @@ impl Driver {
                 report.failures.push(failure);
                 false
             }
+        }
+    }
+
+    /// Pushes push resource `id`'s last rendered membership to `target` and waits for every
+    /// worker to confirm it.
+    fn push(
+        &mut self,
+        id: ResourceId,
+        target: &PushTarget,
+        settings: &Settings,
+    ) -> Result<(), String> {
+        let res = &self.resources[id];
+        let Some(live) = &self.live[id] else { return Ok(()) };
+        let pushed =
+            push::push(target, &live.membership, live.revision, res.push_timeout, &settings.cancel);
+        match pushed {
+            Ok(pushed) => {
+                log::info!(
+                    "{}: membership version {} ({}, revision {}) pushed to {target}; all {} workers have it",
+                    res.path.display(),
+                    pushed.version,
+                    live.membership,
+                    live.revision,
+                    pushed.workers
+                );
+                self.pushed[id] = true;
+                Ok(())
+            }
+            Err(e) => Err(format!("push failed: {e}")),
         }
     }
 
@@ -270,13 +337,18 @@ impl Driver {
     }
 }
 
-/// The reconciler's view of a resource: its reload command (none with `-sync-only` or
-/// `-noop`, which never reload) and its pacing and hold settings, or the global ones.
+/// The reconciler's view of a resource: its reload command or push endpoint (none with
+/// `-sync-only` or `-noop`, which never reload or push) and its pacing and hold settings, or
+/// the global ones. A push counts as the resource's reload.
 fn policy(res: &TemplateResource, settings: &Settings) -> Policy {
     let defaults = settings.reconcile;
     let reloads = !(settings.options.sync_only || settings.options.noop);
+    let reload = match &res.push {
+        Some(target) => Some(format!("push to {target}")),
+        None => res.reload_cmd.clone(),
+    };
     Policy {
-        reload: res.reload_cmd.clone().filter(|_| reloads),
+        reload: reload.filter(|_| reloads),
         min_reload_interval: res.min_reload_interval.unwrap_or(defaults.min_reload_interval),
         max_removal: Some(f64::from(max_removal(res, settings)) / 100.0),
         hold_time: res.hold_time.unwrap_or(defaults.hold_time),

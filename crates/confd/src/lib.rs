@@ -11,6 +11,7 @@ pub mod config;
 pub mod driver;
 pub mod log;
 pub mod process;
+pub mod push;
 pub mod resources;
 pub mod run;
 pub mod watch;

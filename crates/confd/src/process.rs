@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
 use confd_core::funcs::safe::Rejections;
 use confd_core::funcs::{confd_funcs_with, Host};
+use confd_core::membership::Membership;
 use confd_core::resource::TemplateResource;
 use confd_kv::Store;
 
@@ -88,20 +89,53 @@ pub fn reload(cmd: &str, timeout: Duration, cancel: &Cancel) -> Result<(), Strin
     }
 }
 
+/// A push resource's rendered membership and the store revision it was read at.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub membership: Membership,
+    pub revision: u64,
+}
+
 /// Renders one resource and applies it to its dest (stage, compare, check, swap); logs as
-/// confd does. A failure is logged and returned.
+/// confd does. A push resource's render must be a valid membership document; dest gets its
+/// JSON, and the membership is returned for the push. A failure is logged and returned.
 pub fn process(
     res: &TemplateResource,
     values: &dyn Values,
     settings: &Settings,
-) -> Result<Processed, Failure> {
+) -> Result<(Processed, Option<Live>), Failure> {
     let fail = |(message, fault): (String, Fault)| {
         let failure = Failure { resource: res.path.display().to_string(), message, fault };
         log::error!("{failure}");
         failure
     };
     let contents = render(res, values, settings).map_err(fail)?;
-    apply_to_dest(res, &contents, settings).map_err(|m| fail((m, Fault::Transient)))
+    let (contents, live) = match res.push {
+        None => (contents, None),
+        Some(_) => {
+            let live = membership(res, &contents, values.revision()).map_err(fail)?;
+            (live.membership.to_json().into_bytes(), Some(live))
+        }
+    };
+    let processed =
+        apply_to_dest(res, &contents, settings).map_err(|m| fail((m, Fault::Transient)))?;
+    Ok((processed, live))
+}
+
+/// A push resource's rendered text as a membership: any line that is not valid rejects the
+/// whole render, so a template mistake never reaches the server half applied.
+fn membership(res: &TemplateResource, text: &[u8], revision: u64) -> Result<Live, (String, Fault)> {
+    let invalid = |why: String| {
+        let message = format!(
+            "{} rendered an invalid membership, which is not pushed (the server keeps the \
+             last one): {why}",
+            res.src.display()
+        );
+        (message, Fault::Input)
+    };
+    let text = std::str::from_utf8(text).map_err(|e| invalid(e.to_string()))?;
+    let membership = Membership::parse(text).map_err(|e| invalid(e.to_string()))?;
+    Ok(Live { membership, revision })
 }
 
 fn apply_to_dest(

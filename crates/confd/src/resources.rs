@@ -18,6 +18,15 @@ pub enum LoadError {
     Read { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Resource(#[from] ResourceError),
+    /// Each push sends a whole membership, so two resources pushing to one endpoint would
+    /// replace each other's.
+    #[error(
+        "{} and {} both push to {target}: each push replaces the whole membership, so one \
+         endpoint takes one push resource (render all services in one template)",
+        first.display(),
+        second.display()
+    )]
+    SharedPush { first: PathBuf, second: PathBuf, target: String },
 }
 
 /// What loading the confdir produced.
@@ -50,13 +59,22 @@ pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, LoadError> {
         return Ok(Loaded::Nothing);
     }
     let ctx = ResourceContext::new(confdir, prefix);
-    let mut resources = Vec::with_capacity(files.len());
+    let mut resources: Vec<TemplateResource> = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|source| LoadError::Read { path: file.clone(), source })?;
         let (resource, warnings) = parse_resource(&file, &text, &ctx)?;
         for w in warnings {
             log::warning!("{w}");
+        }
+        if let Some(target) = &resource.push {
+            if let Some(other) = resources.iter().find(|r| r.push.as_ref() == Some(target)) {
+                return Err(LoadError::SharedPush {
+                    first: other.path.clone(),
+                    second: resource.path.clone(),
+                    target: target.to_string(),
+                });
+            }
         }
         resources.push(resource);
     }

@@ -42,7 +42,25 @@ enum Dirty {
 struct Group {
     keys: Vec<String>,
     model: Option<Model>,
+    /// The etcd revision the model is as of (0 before the first read).
+    revision: u64,
     watch: WatchHandle,
+}
+
+/// A group's model as a resource reads it: its keys, at its revision.
+struct GroupValues<'a> {
+    values: SnapshotValues<'a>,
+    revision: u64,
+}
+
+impl Values for GroupValues<'_> {
+    fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
+        self.values.values(keys)
+    }
+
+    fn revision(&self) -> u64 {
+        self.revision
+    }
 }
 
 /// The distinct key sets of `resources`, in order of first appearance.
@@ -75,7 +93,7 @@ fn start_groups(
         .enumerate()
         .map(|(i, keys)| {
             let watch = start_watch(etcd, keys.clone(), tx, generation, i);
-            Group { keys, model: None, watch }
+            Group { keys, model: None, revision: 0, watch }
         })
         .collect()
 }
@@ -183,6 +201,11 @@ impl Watching {
     /// what it changed, and how many keys each reads now.
     fn apply(&mut self, i: usize, update: Update) {
         let Some(group) = self.groups.get_mut(i) else { return };
+        let revision = match &update {
+            Update::Changes { revision, .. } => *revision,
+            Update::Resync(snapshot) => snapshot.revision,
+        };
+        group.revision = u64::try_from(revision).unwrap_or(0);
         let changed = apply_update(&mut group.model, update);
         let dirty = match changed {
             Some(keys) if keys.is_empty() => return,
@@ -210,10 +233,13 @@ impl Watching {
         f: impl for<'v> FnOnce(&mut Driver, &dyn Fn(ResourceId) -> &'v dyn Values) -> Report,
     ) {
         let empty = Model::new();
-        let views: Vec<SnapshotValues<'_>> = self
+        let views: Vec<GroupValues<'_>> = self
             .groups
             .iter()
-            .map(|g| SnapshotValues(g.model.as_ref().unwrap_or(&empty)))
+            .map(|g| GroupValues {
+                values: SnapshotValues(g.model.as_ref().unwrap_or(&empty)),
+                revision: g.revision,
+            })
             .collect();
         let group_of = &self.group_of;
         f(&mut self.driver, &|id| &views[group_of[id]]);

@@ -51,6 +51,11 @@ local MAX_INT, MAX_SERVICES, MAX_INSTANCES = 2 ^ 53, 10000, 1024
 local services = {}   -- worker-local: name -> array of peers {host, port, weight, cw, key, fkey}
 local version         -- worker-local version (nil = never loaded)
 
+-- A field name for an error message, only if it is harmless to echo.
+local function field(k)
+  return type(k) == "string" and k:find("^[A-Za-z0-9._-]+$") and #k <= 64 and '"' .. k .. '"' or "(unprintable)"
+end
+
 local function is_int(v, lo, hi)
   return type(v) == "number" and v == floor(v) and v >= lo and v <= hi
 end
@@ -110,7 +115,7 @@ local function check_instances(name, list)
     local inst, at = list[i], fmt("services.%s[%d]", name, i - 1)
     if type(inst) ~= "table" then return nil, at .. ": must be an object" end
     for k in pairs(inst) do
-      if k ~= "host" and k ~= "port" and k ~= "weight" then return nil, at .. ": unknown field" end
+      if k ~= "host" and k ~= "port" and k ~= "weight" then return nil, at .. ": unknown field " .. field(k) end
     end
     local host, port, weight = inst.host, inst.port, inst.weight
     if weight == nil then weight = 1 end
@@ -135,7 +140,7 @@ local function validate(doc, push)
   if type(doc) ~= "table" then return nil, "document must be a JSON object" end
   for k in pairs(doc) do
     if not (k == "services" or (push and (k == "version" or k == "revision"))) then
-      return nil, "unknown top-level field"
+      return nil, "unknown top-level field " .. field(k)
     end
   end
   if push then
@@ -275,8 +280,10 @@ local function do_balance(service, opts)
   if not st then
     st = { tried = {} }
     ctx.confd_membership = st
-    local more = math.min(#peers, opts.tries or 3) - 1
-    if more > 0 then balancer.set_more_tries(more) end
+    -- nginx counts no try for the `down` placeholder server, so the upstream
+    -- starts with 0 tries and this sets the total (capped by proxy_next_upstream_tries).
+    local total = math.min(#peers, opts.tries or 3)
+    if total > 0 then balancer.set_more_tries(total) end
   elseif st.last and max_fails > 0 then
     local failure = balancer.get_last_failure()
     if failure == "failed" or failure == "next" then

@@ -116,6 +116,28 @@ impl Nginx {
     pub fn error_log_tail(&self, n: usize) -> String {
         file_tail(&self.error_log, n)
     }
+
+    /// The master's worker processes (and cache helpers, if any), by pid, sorted.
+    pub fn workers(&self) -> Vec<u32> {
+        let pid = self.child.id();
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+        let mut pids: Vec<u32> = children
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    /// Stops nginx gracefully (SIGQUIT: workers finish their requests, the unix sockets it
+    /// listens on are removed), killing it if it has not exited within 10 s.
+    pub fn stop(mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::QUIT);
+        }
+        wait_until(Duration::from_secs(10), || !self.running());
+    }
 }
 
 impl Drop for Nginx {

@@ -67,6 +67,14 @@ impl Proc {
         rustix::process::kill_process(pid, sig).expect("the process runs");
     }
 
+    /// Kills it (and its process group) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(pg) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process_group(pg, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.wait();
+    }
+
     /// Whether it has not exited yet.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -102,7 +110,12 @@ pub struct Backend {
 
 impl Backend {
     pub fn start(name: &str) -> Backend {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Backend::start_on(name, 0)
+    }
+
+    /// A backend on `port` (0: any free one), e.g. one coming back where it was.
+    pub fn start_on(name: &str, port: u16) -> Backend {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
@@ -158,6 +171,10 @@ fn serve(conn: &mut TcpStream, name: &str) {
         };
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end + 4);
+        if head.starts_with("GET /stream ") {
+            stream(conn);
+            return;
+        }
         let body =
             if head.starts_with("GET /health ") { "ok".to_string() } else { name.to_string() };
         let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
@@ -165,6 +182,43 @@ fn serve(conn: &mut TcpStream, name: &str) {
             return;
         }
     }
+}
+
+/// The lines of `GET /stream`: one every [`STREAM_EVERY`], [`STREAM_LINES`] in all.
+pub const STREAM_LINES: usize = 300;
+pub const STREAM_EVERY: Duration = Duration::from_millis(100);
+
+/// The `i`th line of a stream.
+pub fn stream_line(i: usize) -> String {
+    format!("line {i:03} of a long response\n")
+}
+
+/// A slow response of known length and content, as a download or a stream of events.
+fn stream(conn: &mut TcpStream) {
+    let body_len: usize = (0..STREAM_LINES).map(|i| stream_line(i).len()).sum();
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\n\r\n");
+    if conn.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    for i in 0..STREAM_LINES {
+        if conn.write_all(stream_line(i).as_bytes()).is_err() {
+            return;
+        }
+        thread::sleep(STREAM_EVERY);
+    }
+}
+
+/// `GET path` with `Host: host` through nginx, read to the end: (status, body).
+pub fn get(port: u16, host: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
+    let (head, body) = raw.split_once("\r\n\r\n").ok_or("no header end")?;
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
+    Ok((status, body.to_string()))
 }
 
 /// `GET /` with `Host: host` on nginx's port: (status, body, Location).
@@ -239,79 +293,137 @@ impl Drop for Traffic {
     }
 }
 
+/// Which shipped confdir a front runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// `examples/seed/production`: instances in nginx.conf, a reload per change.
+    Production,
+    /// `examples/seed/dynamic`: live membership, pushed without a reload.
+    Dynamic,
+}
+
+impl Mode {
+    fn dir(self) -> PathBuf {
+        match self {
+            Mode::Production => repo().join("examples/seed/production"),
+            Mode::Dynamic => repo().join("examples/seed/dynamic"),
+        }
+    }
+}
+
 /// One data centre's front: nginx with its own prefix, and its confd.
 pub struct Front {
     pub port: u16,
+    pub mode: Mode,
     reloads: PathBuf,
     // Dropped in this order: confd and nginx stop before their directories go.
     pub confd: Proc,
-    _nginx: Nginx,
+    nginx: Option<Nginx>,
     pub prefix: NginxPrefix,
-    _confdir: tempfile::TempDir,
+    confdir: tempfile::TempDir,
+    launch: Launch,
+}
+
+/// How the front's confd is started.
+struct Launch {
+    nodes: Vec<String>,
+    dc: String,
+    secrets: Option<PathBuf>,
+    logs: PathBuf,
 }
 
 impl Front {
     /// `secrets` holds `confd-<dc>.password` when etcd has authentication on (as
     /// `examples/seed/etcd-rbac.sh` writes it); `None` reads anonymously.
     pub fn start(cluster: &EtcdCluster, dc: &str, secrets: Option<&Path>, logs: &Path) -> Front {
+        Front::start_mode(cluster, dc, secrets, logs, Mode::Production)
+    }
+
+    /// A front of the live-membership mode, reading anonymously.
+    pub fn start_dynamic(cluster: &EtcdCluster, dc: &str, logs: &Path) -> Front {
+        Front::start_mode(cluster, dc, None, logs, Mode::Dynamic)
+    }
+
+    pub fn start_mode(
+        cluster: &EtcdCluster,
+        dc: &str,
+        secrets: Option<&Path>,
+        logs: &Path,
+        mode: Mode,
+    ) -> Front {
         let prefix = NginxPrefix::new();
         let port = free_port();
         let confdir = tempfile::tempdir().unwrap();
         let reloads = confdir.path().join("reloads");
         std::fs::create_dir(confdir.path().join("conf.d")).unwrap();
-        let shipped = repo().join("examples/seed/production");
+        let shipped = mode.dir();
         copy_dir(&shipped.join("templates"), &confdir.path().join("templates"));
-        // The shipped resource, with this data centre's prefix and dest, and every reload
-        // counted.
-        let toml = std::fs::read_to_string(shipped.join("conf.d/nginx.toml")).unwrap();
-        let toml: String = toml
-            .lines()
-            .map(|l| {
-                if l.starts_with("prefix = ") {
-                    format!("prefix = \"/service_sgin_{dc}\"")
-                } else if l.starts_with("dest = ") {
-                    format!("dest = \"{}\"", prefix.conf().display())
-                } else if let Some(cmd) = l.strip_prefix("reload_cmd = \"") {
-                    format!("reload_cmd = \"echo reload >> {} && {cmd}", reloads.display())
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(confdir.path().join("conf.d/nginx.toml"), toml).unwrap();
-        let confd = |mode: &[&str]| {
-            let mut cmd = Command::new(CONFD);
-            cmd.args(["-backend", "etcdv3"]);
-            if let Some(secrets) = secrets {
-                cmd.args(["-basic-auth", "-username", &format!("confd-{dc}")])
-                    .arg("-password-file")
-                    .arg(secrets.join(format!("confd-{dc}.password")));
-            }
-            cmd.arg("-confdir")
-                .arg(confdir.path())
-                .args(["-config-file", "/nonexistent", "-log-level", "debug"])
-                .args(mode)
-                .env("NGINX_PREFIX", prefix.path())
-                .env("NGINX_PORT", port.to_string())
-                .env("NGINX_ADDR", "127.0.0.1")
-                .env("DEFAULT_REDIRECT", REDIRECT);
-            for n in cluster.endpoints() {
-                cmd.args(["-node", &n]);
-            }
-            cmd
+        if mode == Mode::Dynamic {
+            copy_dir(&shipped.join("lua"), &prefix.path().join("lua"));
+            std::fs::create_dir(prefix.path().join("state")).unwrap();
+            let run = prefix.path().join("run");
+            std::fs::create_dir(&run).unwrap();
+            std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .unwrap();
+        }
+        // The shipped resources, with this data centre's prefix, dest and push, and every
+        // reload counted.
+        for e in std::fs::read_dir(shipped.join("conf.d")).unwrap() {
+            let e = e.unwrap();
+            let toml = std::fs::read_to_string(e.path()).unwrap();
+            let toml = adapt(&toml, dc, &prefix, &reloads);
+            std::fs::write(confdir.path().join("conf.d").join(e.file_name()), toml).unwrap();
+        }
+        let launch = Launch {
+            nodes: cluster.endpoints(),
+            dc: dc.to_string(),
+            secrets: secrets.map(Path::to_path_buf),
+            logs: logs.to_path_buf(),
         };
         // The first config, before nginx runs: rendered without check and reload.
-        let out = confd(&["-onetime", "-sync-only"]).output().unwrap();
-        assert!(out.status.success(), "first render: {}", String::from_utf8_lossy(&out.stderr));
+        let first = confd_cmd(&launch, confdir.path(), &prefix, port, &["-onetime", "-sync-only"])
+            .output()
+            .unwrap();
+        assert!(first.status.success(), "first render: {}", String::from_utf8_lossy(&first.stderr));
         prefix.test(Path::new("conf/nginx.conf")).expect("nginx -t of the first config");
-        let nginx = prefix.start(port);
-        let confd = Proc::spawn(&format!("confd-{dc}"), &mut confd(&["-watch"]), logs);
-        Front { port, reloads, confd, _nginx: nginx, prefix, _confdir: confdir }
+        let nginx = Some(prefix.start(port));
+        let mut watch = confd_cmd(&launch, confdir.path(), &prefix, port, &["-watch"]);
+        let confd = Proc::spawn(&format!("confd-{dc}"), &mut watch, logs);
+        Front { port, mode, reloads, confd, nginx, prefix, confdir, launch }
+    }
+
+    /// Starts `confd -watch` again (after the test stopped it).
+    pub fn start_confd(&self) -> Proc {
+        let l = &self.launch;
+        let mut cmd = confd_cmd(l, self.confdir.path(), &self.prefix, self.port, &["-watch"]);
+        Proc::spawn(&format!("confd-{}-again", l.dc), &mut cmd, &l.logs)
+    }
+
+    /// Stops nginx gracefully.
+    pub fn stop_nginx(&mut self) {
+        if let Some(nginx) = self.nginx.take() {
+            nginx.stop();
+        }
+    }
+
+    /// Starts nginx on the config it has.
+    pub fn start_nginx(&mut self) {
+        assert!(self.nginx.is_none(), "nginx runs already");
+        self.nginx = Some(self.prefix.start(self.port));
+    }
+
+    pub fn nginx(&self) -> &Nginx {
+        self.nginx.as_ref().expect("nginx runs")
     }
 
     pub fn config(&self) -> String {
         std::fs::read_to_string(self.prefix.conf()).unwrap_or_default()
+    }
+
+    /// The membership snapshot file (dynamic mode).
+    pub fn membership(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("state/membership.json"))
+            .unwrap_or_default()
     }
 
     pub fn reloads(&self) -> usize {
@@ -326,6 +438,58 @@ impl Front {
             self.confd.log()
         );
     }
+}
+
+/// The front's confd, in `mode` (`-watch`, `-onetime`…).
+fn confd_cmd(
+    l: &Launch,
+    confdir: &Path,
+    prefix: &NginxPrefix,
+    port: u16,
+    mode: &[&str],
+) -> Command {
+    let mut cmd = Command::new(CONFD);
+    cmd.args(["-backend", "etcdv3"]);
+    if let Some(secrets) = &l.secrets {
+        cmd.args(["-basic-auth", "-username", &format!("confd-{}", l.dc)])
+            .arg("-password-file")
+            .arg(secrets.join(format!("confd-{}.password", l.dc)));
+    }
+    cmd.arg("-confdir")
+        .arg(confdir)
+        .args(["-config-file", "/nonexistent", "-log-level", "debug"])
+        .args(mode)
+        .env("NGINX_PREFIX", prefix.path())
+        .env("NGINX_PORT", port.to_string())
+        .env("NGINX_ADDR", "127.0.0.1")
+        .env("DEFAULT_REDIRECT", REDIRECT);
+    for n in &l.nodes {
+        cmd.args(["-node", n]);
+    }
+    cmd
+}
+
+/// A shipped resource file for data centre `dc` in `prefix`, its reloads counted in `reloads`.
+fn adapt(toml: &str, dc: &str, prefix: &NginxPrefix, reloads: &Path) -> String {
+    let inside = |rel: &str| prefix.path().join(rel).display().to_string();
+    toml.lines()
+        .map(|l| {
+            if l.starts_with("prefix = ") {
+                format!("prefix = \"/service_sgin_{dc}\"")
+            } else if l.starts_with("dest = ") && l.contains("membership") {
+                format!("dest = \"{}\"", inside("state/membership.json"))
+            } else if l.starts_with("dest = ") {
+                format!("dest = \"{}\"", prefix.conf().display())
+            } else if l.starts_with("push = ") {
+                format!("push = \"unix:{}\"", inside("run/push.sock"))
+            } else if let Some(cmd) = l.strip_prefix("reload_cmd = \"") {
+                format!("reload_cmd = \"echo reload >> {} && {cmd}", reloads.display())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -1,45 +1,44 @@
 --[[ confd_membership: live upstream membership for nginx + lua-nginx-module.
 
-confd-rs renders nginx.conf with one `upstream` per service whose servers are
-picked here, so instances can change without a reload:
+confd-rs renders one `upstream` per service (whose only server is the placeholder
+`server 127.0.0.1:1 down;`) and this module picks the real peers, so instances
+change without a reload. The rendered nginx.conf only calls:
 
-  init{file=...}       init_by_lua (master). If the dict `membership` holds no
-                       snapshot yet, load the snapshot file confd-rs writes
-                       (first start; a HUP reload keeps the newer dict).
-                       Missing file: warn; invalid file: error log. Never error()s.
-  init_worker()        init_worker_by_lua. Load the dict into worker-local tables,
-                       ack, then every 0.2 s: refresh if the version changed, ack.
-  balance(svc, opts)   balancer_by_lua. Smooth weighted round robin over svc's
-                       instances, skipping those already tried by this request and
-                       those ejected. opts = {tries=3, max_fails=1, fail_timeout=10}.
-  guard(svc)           access_by_lua. 503 when svc is unknown or empty (an exit in
-                       the balancer would turn into a 500).
-  endpoint()           content_by_lua of the control socket: GET = status,
-                       POST/PUT = push a new membership, anything else 405.
+  init{file=PATH}     init_by_lua (master). If the dict `membership` has no snapshot
+                      (first start; a HUP reload keeps the dict, which is newer), load
+                      the snapshot file. Missing: warn; invalid: error log. Both start
+                      empty. Never error()s: that would silently keep the old workers.
+  init_worker()       init_worker_by_lua: load the dict, ack, then every 0.2 s
+                      refresh (only if the version changed) and ack.
+  balance(svc, opts)  balancer_by_lua: smooth weighted round robin over svc's peers,
+                      skipping peers this request already tried and ejected ones (fail
+                      open if nothing is left). opts {tries=3, max_fails=1, fail_timeout=10}.
+  guard(svc)          access_by_lua: 503 when svc is unknown or empty (an exit inside
+                      the balancer would become a 500).
+  endpoint()          content_by_lua on the control socket: GET status, POST/PUT push.
 
-Snapshot file: {"services":{"web":[{"host":"127.0.0.1","port":8080,"weight":1}]}}
-Push body:     {"version":V,"revision":R,"services":{...same...}}  (revision optional)
-  version 1..2^53, revision 0..2^53; service names 1..128 bytes of [A-Za-z0-9._-]
-  (not "." or ".."), at most 10000; at most 1024 instances each; host = IPv4 dotted
-  quad or bracketed IPv6 ("[::1]"); port 1..65535; weight 1..100 (default 1); no
-  other fields anywhere; no duplicate host:port. Any violation rejects the whole
-  document (400 {"error":reason}) and the previous membership stays.
-  Accepted when V > current, or V == current with identical services (retry): 200
-  + status. Otherwise 409 {"error":"stale version","version":current}. 409 also
-  while another push holds the lock; 413 body not in memory or > 1/4 of the dict;
-  507 when the dict cannot store it (set failed or evicted entries).
-Status: {"version":V,"revision":R,"workers":[{"id":0,"pid":P,"version":V0}|null,...],
-         "all_current":bool}   (one entry per worker id, null = never acked)
+Snapshot file: {"services":{"web":[{"host":"127.0.0.1","port":8080,"weight":1}],"api":[]}}
+Push body:     {"version":V,"revision":R,"services":{...}}   (revision optional)
+Rules (a violation rejects the whole document: 400 {"error":reason}, nothing changes):
+no unknown fields at any level; version 1..2^53, revision 0..2^53 (integers); service
+names 1..128 bytes of [A-Za-z0-9._-] except "." and "..", at most 10000; at most 1024
+instances each; host an IPv4 dotted quad or a bracketed IPv6 ("[::1]"); port 1..65535;
+weight 1..100 (default 1); no duplicate host:port within a service.
+A push is accepted (200 + status) when V > current, or V == current with the same
+services (a retry). Otherwise 409 {"error":"stale version","version":current}; also
+409 while another push holds the lock, 413 when the body is not in memory or over 1/4
+of the dict, 507 when the dict could not store it cleanly (set failed or evicted).
+Status: {"version":V,"revision":R,"workers":[{"id":0,"pid":P,"version":V0} or null
+per worker id],"all_current":bool}.
 
-Dict `membership`: snap (canonical JSON: version, revision, services sorted by name,
-instances sorted), version, revision. Dict `membership_state`: ack:<worker id> =
-"<version> <pid>", fail:<svc>/<host>:<port> = failure count (TTL), lock.
-A snapshot loaded from the file has version 0 and revision 0.
-]]
+Dict membership: snap (canonical JSON: names sorted, instances sorted, weights
+explicit), version, revision; a snapshot from the file has version 0, revision 0.
+Dict membership_state: ack:<id> = "<version> <pid>", fail:<svc>/<host>:<port> = count
+(expires), lock. ]]
 
 local balancer = require("ngx.balancer")
-local json = require("cjson.safe").new()
-json.decode_invalid_numbers(false)   -- no NaN, Infinity or hex numbers
+local json = require("cjson.safe").new()     -- own instance: settings stay local
+json.decode_invalid_numbers(false)           -- no NaN, Infinity, hex
 json.decode_max_depth(6)
 
 local ngx, fmt, concat, floor = ngx, string.format, table.concat, math.floor
@@ -47,17 +46,18 @@ local log, ERR, WARN, NOTICE = ngx.log, ngx.ERR, ngx.WARN, ngx.NOTICE
 local dict, state = ngx.shared.membership, ngx.shared.membership_state
 
 local M = {}
-local MAX_INT, MAX_SERVICES, MAX_INSTANCES = 2 ^ 53, 10000, 1024
-local services = {}   -- worker-local: name -> array of peers {host, port, weight, cw, key, fkey}
-local version         -- worker-local version (nil = never loaded)
-
--- A field name for an error message, only if it is harmless to echo.
-local function field(k)
-  return type(k) == "string" and k:find("^[A-Za-z0-9._-]+$") and #k <= 64 and '"' .. k .. '"' or "(unprintable)"
-end
+local MAX_INT = 2 ^ 53
+local services = {}  -- this worker's peers: name -> {{host, port, weight, cw, key, fkey}, ...}
+local version        -- this worker's version (nil until the first refresh)
 
 local function is_int(v, lo, hi)
   return type(v) == "number" and v == floor(v) and v >= lo and v <= hi
+end
+
+-- A field name for an error message, only when it is harmless to echo back.
+local function field(k)
+  local ok = type(k) == "string" and #k <= 64 and k:find("^[A-Za-z0-9._-]+$")
+  return ok and '"' .. k .. '"' or "(unprintable)"
 end
 
 local function valid_ipv4(s)
@@ -69,53 +69,49 @@ local function valid_ipv4(s)
   return true
 end
 
--- Number of 16-bit groups in one side of "::" (nil if malformed); only the
--- last side may end in a dotted quad, which counts as two groups.
+-- 16-bit groups on one side of "::" (nil if malformed); only the last side may
+-- end in a dotted quad, which counts as two groups.
 local function v6_groups(part, last)
   if part == "" then return 0 end
-  local fields = {}
+  local fields, n = {}, 0
   for f in (part .. ":"):gmatch("([^:]*):") do fields[#fields + 1] = f end
-  local n = 0
   for i, f in ipairs(fields) do
     if last and i == #fields and f:find(".", 1, true) then
       if not valid_ipv4(f) then return nil end
       n = n + 2
-    elseif f:find("^%x%x?%x?%x?$") then
-      n = n + 1
-    else
-      return nil
-    end
+    elseif f:find("^%x%x?%x?%x?$") then n = n + 1
+    else return nil end
   end
   return n
 end
 
-local function valid_ipv6(s)  -- bracketed, as set_current_peer wants it
+local function valid_ipv6(s)  -- bracketed, the form set_current_peer accepts
   if #s > 47 or not s:find("^%[[%x:.]+%]$") then return false end
   local inner = s:sub(2, -2)
   local a, b = inner:find("::", 1, true)
   if not a then return v6_groups(inner, true) == 8 end
-  local left, right = v6_groups(inner:sub(1, a - 1), false), v6_groups(inner:sub(b + 1), true)
-  return (left and right and left + right <= 7) or false
+  local l, r = v6_groups(inner:sub(1, a - 1), false), v6_groups(inner:sub(b + 1), true)
+  return (l and r and l + r <= 7) or false
 end
 
--- Checks the instances of one service; returns a sorted array of canonical
--- instance strings and their count, or nil and a reason.
+-- One service's instances -> sorted canonical instance strings and their count,
+-- or nil and a reason.
 local function check_instances(name, list)
-  if type(list) ~= "table" then return nil, fmt("services.%s: must be an array", name) end
   local n = 0
-  for k in pairs(list) do  -- cjson: arrays have number keys only, objects string keys
-    if type(k) ~= "number" then return nil, fmt("services.%s: must be an array", name) end
+  if type(list) ~= "table" then return nil, "services." .. name .. ": must be an array" end
+  for k in pairs(list) do  -- cjson gives arrays number keys, objects string keys
+    if type(k) ~= "number" then return nil, "services." .. name .. ": must be an array" end
     n = n + 1
   end
-  if n > MAX_INSTANCES then
-    return nil, fmt("services.%s: %d instances, at most %d", name, n, MAX_INSTANCES)
-  end
+  if n > 1024 then return nil, fmt("services.%s: %d instances, at most 1024", name, n) end
   local out, seen = {}, {}
   for i = 1, n do
     local inst, at = list[i], fmt("services.%s[%d]", name, i - 1)
     if type(inst) ~= "table" then return nil, at .. ": must be an object" end
     for k in pairs(inst) do
-      if k ~= "host" and k ~= "port" and k ~= "weight" then return nil, at .. ": unknown field " .. field(k) end
+      if k ~= "host" and k ~= "port" and k ~= "weight" then
+        return nil, at .. ": unknown field " .. field(k)
+      end
     end
     local host, port, weight = inst.host, inst.port, inst.weight
     if weight == nil then weight = 1 end
@@ -133,9 +129,9 @@ local function check_instances(name, list)
   return out, n
 end
 
--- Validates a decoded document (push = true: version/revision allowed and
--- version required). Returns the canonical services JSON, #services,
--- #instances; or nil and a reason. Reasons never echo unchecked input.
+-- Checks a decoded document (push: version required, revision allowed). Returns
+-- the canonical services JSON, #services, #instances; or nil and a reason.
+-- Reasons never echo unchecked input.
 local function validate(doc, push)
   if type(doc) ~= "table" then return nil, "document must be a JSON object" end
   for k in pairs(doc) do
@@ -143,22 +139,21 @@ local function validate(doc, push)
       return nil, "unknown top-level field " .. field(k)
     end
   end
-  if push then
-    if not is_int(doc.version, 1, MAX_INT) then return nil, "version: must be an integer 1..2^53" end
-    if doc.revision ~= nil and not is_int(doc.revision, 0, MAX_INT) then
-      return nil, "revision: must be an integer 0..2^53"
-    end
+  if push and not is_int(doc.version, 1, MAX_INT) then
+    return nil, "version: must be an integer 1..2^53"
   end
-  local svcs = doc.services
+  if push and doc.revision ~= nil and not is_int(doc.revision, 0, MAX_INT) then
+    return nil, "revision: must be an integer 0..2^53"
+  end
+  local svcs, names = doc.services, {}
   if type(svcs) ~= "table" then return nil, "services: missing or not an object" end
-  local names = {}
   for name in pairs(svcs) do
     if type(name) ~= "string" then return nil, "services: must be an object" end
     if #name > 128 or not name:find("^[A-Za-z0-9._-]+$") or name == "." or name == ".." then
       return nil, "services: invalid service name (1..128 bytes of [A-Za-z0-9._-], not . or ..)"
     end
     names[#names + 1] = name
-    if #names > MAX_SERVICES then return nil, fmt("services: more than %d services", MAX_SERVICES) end
+    if #names > 10000 then return nil, "services: more than 10000 services" end
   end
   table.sort(names)
   local out, total = {}, 0
@@ -170,17 +165,16 @@ local function validate(doc, push)
   return "{" .. concat(out, ",") .. "}", #names, total
 end
 
-local function make_snap(v, r, canon)
+local function make_snap(v, r, canon)  -- %d: cjson would print 2^53 as 9.007e+15
   return fmt('{"version":%d,"revision":%d,"services":%s}', v, r, canon)
 end
 
--- Rebuilds the worker-local peers when the dict's version changed. The version
--- kept is the one inside `snap` (the two keys are not read atomically).
--- Round-robin state (cw) survives for instances that stay.
+-- Rebuilds this worker's peers when the dict's version changed. The version kept
+-- is the one inside snap (the two keys are not read atomically). Round-robin
+-- state (cw) carries over for peers that stay.
 local function refresh()
-  if not dict then return end
-  local v = dict:get("version") or 0
-  if v == version then return end
+  local v = dict and (dict:get("version") or 0)
+  if not v or v == version then return end
   local snap = dict:get("snap")
   local doc = snap and json.decode(snap)
   if type(doc) ~= "table" or type(doc.services) ~= "table" then
@@ -209,7 +203,7 @@ local function ack()
 end
 
 local function tick(premature)
-  if premature or ngx.worker.exiting() then return end
+  if premature or ngx.worker.exiting() then return end  -- retiring workers stay silent
   local ok, err = pcall(refresh)
   if not ok then log(ERR, "membership refresh failed: ", err) end
   ack()
@@ -217,18 +211,20 @@ end
 
 function M.init(opts)
   if not (dict and state) then
-    return log(ERR, "membership: lua_shared_dict membership and membership_state are required")
+    return log(ERR, "membership: lua_shared_dict membership and membership_state are missing")
   end
-  if dict:get("snap") then return end  -- reload: the dict is at least as new as the file
-  local path = opts and opts.file
-  local f, err = io.open(path or "", "rb")
+  if dict:get("snap") then
+    local v = dict:get("version") or 0
+    return log(NOTICE, fmt("membership: keeping version %d from the dict", v))
+  end
+  local path = opts and opts.file or ""
+  local f, err = io.open(path, "rb")
   if not f then
-    return log(err and err:find("No such file") and WARN or ERR,
-               "membership: no snapshot file, starting empty: ", err)
+    local missing = err and err:find("No such file", 1, true)
+    return log(missing and WARN or ERR, "membership: no snapshot file, starting empty: ", err)
   end
-  local body = f:read("*a") or ""
+  local body, reason, canon, n, m = f:read("*a") or "", nil, nil, nil, nil
   f:close()
-  local reason, canon, n, m
   if #body > dict:capacity() / 4 then
     reason = "larger than 1/4 of the membership dict"
   else
@@ -242,27 +238,24 @@ function M.init(opts)
   local ok, serr = dict:set("snap", make_snap(0, 0, canon))
   if ok then ok, serr = dict:set("revision", 0) end
   if ok then ok, serr = dict:set("version", 0) end
-  if not ok then return log(ERR, "membership: cannot store snapshot file: ", serr) end
+  if not ok then return log(ERR, "membership: cannot store the snapshot file: ", serr) end
   log(NOTICE, "membership from file ", path, ": ", n, " services, ", m, " instances")
 end
 
 function M.init_worker()
-  local ok, err = pcall(refresh)
-  if not ok then log(ERR, "membership refresh failed: ", err) end
-  ack()
-  local tok, terr = ngx.timer.every(0.2, tick)
-  if not tok then log(ERR, "membership: cannot start timer: ", terr) end
+  tick(false)
+  local ok, err = ngx.timer.every(0.2, tick)
+  if not ok then log(ERR, "membership: cannot start the refresh timer: ", err) end
 end
 
--- Smooth weighted round robin (as nginx's): every eligible peer gains its
--- weight, the largest current weight wins and loses the eligible total.
--- max_fails = nil ignores ejection (the fail-open pass).
+-- Smooth weighted round robin (nginx's): each eligible peer gains its weight, the
+-- highest current weight wins and gives back the eligible total. max_fails = nil
+-- ignores ejection (the fail-open pass).
 local function pick(peers, tried, max_fails)
   local best, total = nil, 0
-  for i = 1, #peers do
-    local p = peers[i]
-    if not tried[p.key] and not (max_fails and max_fails > 0
-                                 and (state:get(p.fkey) or 0) >= max_fails) then
+  for _, p in ipairs(peers) do
+    local ejected = max_fails and max_fails > 0 and (state:get(p.fkey) or 0) >= max_fails
+    if not tried[p.key] and not ejected then
       p.cw, total = p.cw + p.weight, total + p.weight
       if not best or p.cw > best.cw then best = p end
     end
@@ -275,16 +268,15 @@ local function do_balance(service, opts)
   refresh()
   local peers = services[service] or {}
   local max_fails, fail_timeout = opts.max_fails or 1, opts.fail_timeout or 10
-  local ctx = ngx.ctx
-  local st = ctx.confd_membership
-  if not st then
+  local st = ngx.ctx.confd_membership
+  if not st then  -- first try of this request
     st = { tried = {} }
-    ctx.confd_membership = st
-    -- nginx counts no try for the `down` placeholder server, so the upstream
-    -- starts with 0 tries and this sets the total (capped by proxy_next_upstream_tries).
+    ngx.ctx.confd_membership = st
+    -- The `down` placeholder counts as no try, so the upstream starts with 0 tries
+    -- and this sets the total (nginx caps it at proxy_next_upstream_tries).
     local total = math.min(#peers, opts.tries or 3)
     if total > 0 then balancer.set_more_tries(total) end
-  elseif st.last and max_fails > 0 then
+  elseif st.last and max_fails > 0 then  -- a retry: the previous peer failed
     local failure = balancer.get_last_failure()
     if failure == "failed" or failure == "next" then
       local p = st.last
@@ -299,9 +291,7 @@ local function do_balance(service, opts)
   end
   while true do
     local p = pick(peers, st.tried, max_fails) or pick(peers, st.tried, nil)
-    if not p then
-      return log(ERR, "membership: no instance left for service ", service)
-    end
+    if not p then return log(ERR, "membership: no instance left for service ", service) end
     st.tried[p.key], st.last = true, p
     local ok, err = balancer.set_current_peer(p.host, p.port)
     if ok then return end
@@ -325,9 +315,8 @@ local function status_json()
   local workers, all = {}, true
   for id = 0, ngx.worker.count() - 1 do
     local av, pid = (state:get("ack:" .. id) or ""):match("^(%d+) (%d+)$")
-    av = tonumber(av)
-    workers[#workers + 1] = av and fmt('{"id":%d,"pid":%s,"version":%d}', id, pid, av) or "null"
-    all = all and av == v
+    workers[id + 1] = av and fmt('{"id":%d,"pid":%s,"version":%s}', id, pid, av) or "null"
+    all = all and av ~= nil and tonumber(av) == v
   end
   return fmt('{"version":%d,"revision":%d,"workers":[%s],"all_current":%s}',
              v, r, concat(workers, ","), tostring(all))
@@ -339,31 +328,33 @@ local function reply(status, body)
   ngx.print(body, "\n")
 end
 
-local function reject(status, reason)
+local function reject(status, reason, body)
   log(ERR, "membership push rejected (", status, "): ", reason)
-  return reply(status, fmt('{"error":%s}', json.encode(reason)))
+  return reply(status, body or fmt('{"error":%s}', json.encode(reason)))
 end
 
--- Compares and stores under the lock. Returns status, body, reason-to-log.
+-- Compare and store, under the lock. Returns the status, and for errors the
+-- reason and optionally a response body.
 local function store(doc, canon, n, m)
   local cur, v, r = dict:get("version") or 0, doc.version, doc.revision or 0
   local old = dict:get("snap")
   if v <= cur then
     local i = old and old:find('"services":', 1, true)
-    if v == cur and i and old:sub(i + 11, -2) == canon then return 200 end  -- idempotent retry
-    return 409, fmt('{"error":"stale version","version":%d}', cur), "stale version " .. v
+    if v == cur and i and old:sub(i + 11, -2) == canon then return 200 end  -- a retry
+    return 409, fmt("stale version %d (current %d)", v, cur),
+           fmt('{"error":"stale version","version":%d}', cur)
   end
   local snap = make_snap(v, r, canon)
-  if #snap > dict:capacity() / 4 then return 413, nil, "larger than 1/4 of the membership dict" end
+  if #snap > dict:capacity() / 4 then return 413, "larger than 1/4 of the membership dict" end
   local ok, err, forcible = dict:set("snap", snap)
   if not ok then
-    if old then dict:set("snap", old) end
-    return 507, nil, "cannot store snapshot: " .. tostring(err)
+    if old then dict:set("snap", old) end  -- set may have dropped the old value
+    return 507, "cannot store the snapshot: " .. tostring(err)
   end
   local ok2, err2, f2 = dict:set("revision", r)
   local ok3, err3, f3 = dict:set("version", v)
   if not (ok2 and ok3) or forcible or f2 or f3 then
-    return 507, nil, "membership dict full: " .. tostring(err2 or err3 or "entries evicted")
+    return 507, "membership dict full: " .. tostring(err2 or err3 or "entries evicted")
   end
   log(NOTICE, fmt("membership version %d (revision %d): %d services, %d instances", v, r, n, m))
   refresh()
@@ -378,18 +369,19 @@ local function push()
     if ngx.req.get_body_file() then return reject(413, "body too large (not kept in memory)") end
     return reject(400, "empty body")
   end
-  if #body > dict:capacity() / 4 then return reject(413, "larger than 1/4 of the membership dict") end
+  if #body > dict:capacity() / 4 then
+    return reject(413, "larger than 1/4 of the membership dict")
+  end
   local doc, err = json.decode(body)
   if not doc then return reject(400, "invalid JSON: " .. tostring(err)) end
   local canon, n, m = validate(doc, true)
   if not canon then return reject(400, n) end
   if not state:add("lock", true, 5) then return reject(409, "another push is in progress") end
-  local ok, status, resp, reason = pcall(store, doc, canon, n, m)
+  local ok, status, reason, resp = pcall(store, doc, canon, n, m)
   state:delete("lock")
   if not ok then return reject(500, "internal error: " .. tostring(status)) end
-  if status == 200 then return reply(200, status_json()) end
-  log(ERR, "membership push rejected (", status, "): ", reason)
-  return reply(status, resp or fmt('{"error":%s}', json.encode(reason)))
+  if status ~= 200 then return reject(status, reason, resp) end
+  return reply(200, status_json())
 end
 
 function M.endpoint()

@@ -1,0 +1,416 @@
+//! Live membership (examples/seed/dynamic, docs/live-membership.md) with real programs: etcd,
+//! Debian's nginx with its Lua module, and `confd -watch` on the shipped dynamic confdir.
+//! Instances join and leave without a reload, a service or a domain change is one reload, a
+//! long response survives membership changes, a restarted nginx routes from the snapshot file
+//! at once, hostile values never reach nginx, and a killed backend costs no request.
+//!
+//! Timings are printed (`--nocapture`), not asserted: docs/BENCHMARKS.md records them.
+
+#[path = "common/mod.rs"]
+mod common;
+mod seed;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::etcd::Gateway;
+use seed::{get, request, routes, stream_line, Backend, Front, Mode, Traffic, STREAM_LINES, WAIT};
+use testkit::{wait_until, EtcdCluster};
+
+const DC: &str = "bx";
+const PREFIX: &str = "/service_sgin_bx";
+
+/// One data centre in live-membership mode with `services` services (`s0`…, domains
+/// `s0.example.com`…), one backend each.
+struct World {
+    // Dropped in this order: confd and nginx before etcd and the logs.
+    front: Front,
+    backends: Vec<Backend>,
+    gateway: Gateway,
+    cluster: EtcdCluster,
+    _logs: tempfile::TempDir,
+}
+
+impl World {
+    fn start(services: usize) -> World {
+        World::start_mode(Mode::Dynamic, services)
+    }
+
+    fn start_mode(mode: Mode, services: usize) -> World {
+        let logs = tempfile::tempdir().unwrap();
+        let cluster = EtcdCluster::start(1);
+        let mut backends = Vec::new();
+        for s in 0..services {
+            let b = Backend::start(&format!("s{s}-0"));
+            cluster.put(&format!("{PREFIX}/subdomain/s{s}"), &format!("s{s}.example.com"));
+            cluster.put(&format!("{PREFIX}/upstream/s{s}/i0"), &b.addr());
+            backends.push(b);
+        }
+        let front = Front::start_mode(&cluster, DC, None, logs.path(), mode);
+        for s in 0..services {
+            routes(front.port, &format!("s{s}.example.com"), 2, &[&format!("s{s}-0")]);
+        }
+        let gateway = Gateway::new(&cluster.endpoints()[0]);
+        World { front, backends, gateway, cluster, _logs: logs }
+    }
+
+    fn put(&mut self, key: &str, value: &str) {
+        self.gateway.put(&format!("{PREFIX}/{key}"), value).unwrap();
+    }
+
+    fn del(&mut self, key: &str) {
+        self.gateway.del(&format!("{PREFIX}/{key}")).unwrap();
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.front.prefix.path().join("run/push.sock")
+    }
+
+    /// `GET /membership` on nginx's push socket, straight (as an operator would with curl).
+    fn status(&self) -> String {
+        exchange(&self.socket(), "GET", "").1
+    }
+
+    /// The membership version nginx has.
+    fn version(&self) -> u64 {
+        let status = self.status();
+        let v = status.split("\"version\":").nth(1).and_then(|v| v.split([',', '}']).next());
+        v.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no version: {status}"))
+    }
+
+    /// Waits until nginx has a membership version newer than `v`; returns it.
+    fn wait_version_after(&self, v: u64) -> u64 {
+        let mut now = v;
+        assert!(wait_until(WAIT, || {
+            now = self.version();
+            now > v
+        }));
+        now
+    }
+}
+
+/// One request on the push socket: (status, body).
+fn exchange(socket: &std::path::Path, method: &str, body: &str) -> (u16, String) {
+    let mut s = UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} /membership HTTP/1.0\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_string())
+}
+
+/// How long until `f` holds, polling as fast as requests go; `None` after [`WAIT`].
+fn time_until(mut f: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        if f() {
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+/// Whether `name` answers one of `tries` requests for `host`.
+fn answers(port: u16, host: &str, name: &str, tries: usize) -> bool {
+    (0..tries).any(|_| matches!(request(port, host), Ok((200, body, _)) if body == name))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// What [`churn`] went through.
+struct Churn {
+    world: World,
+    /// nginx's workers and the reloads so far, before the first change.
+    workers: Vec<u32>,
+    reloads: usize,
+}
+
+/// `rounds` instances join each of `services` services, then all of them leave, one etcd
+/// write at a time; each change is waited for until requests show it, and the time from the
+/// write until then printed.
+fn churn(mode: Mode, services: usize, rounds: usize) -> Churn {
+    let mut w = World::start_mode(mode, services);
+    let port = w.front.port;
+    let (workers, reloads) = (w.front.nginx().workers(), w.front.reloads());
+    let mut joined: Vec<(usize, usize, String, Backend)> = Vec::new();
+    let mut join_times = Vec::new();
+    for round in 1..=rounds {
+        for s in 0..services {
+            let name = format!("s{s}-{round}");
+            let b = Backend::start(&name);
+            let host = format!("s{s}.example.com");
+            w.put(&format!("upstream/s{s}/i{round}"), &b.addr());
+            let took = time_until(|| answers(port, &host, &name, round + 1));
+            let took = took.unwrap_or_else(|| {
+                panic!("{name} never routed; confd log:\n{}", w.front.confd.log())
+            });
+            join_times.push(took);
+            joined.push((s, round, name, b));
+        }
+    }
+    let mut leave_times = Vec::new();
+    for (s, round, name, b) in &joined {
+        let host = format!("s{s}.example.com");
+        w.del(&format!("upstream/s{s}/i{round}"));
+        // Gone: a run of requests, four per instance (nginx's workers balance each on their
+        // own), none of them answered by it.
+        let took = time_until(|| !answers(port, &host, name, 4 * (rounds + 1)));
+        leave_times.push(took.unwrap_or_else(|| panic!("{name} still routed after {WAIT:?}")));
+        b.stop();
+    }
+    for s in 0..services {
+        routes(port, &format!("s{s}.example.com"), 3, &[&format!("s{s}-0")]);
+    }
+    join_times.sort();
+    leave_times.sort();
+    for (what, times) in [("joins", &join_times), ("leaves", &leave_times)] {
+        println!(
+            "{mode:?}: {} {what}: p50 {:?}, max {:?} (etcd write → routed)",
+            times.len(),
+            percentile(times, 0.5),
+            times.last().unwrap()
+        );
+    }
+    Churn { world: w, workers, reloads }
+}
+
+#[test]
+fn instances_join_and_leave_without_a_reload() {
+    // 10 services × 5 = 50 joins, then 50 leaves.
+    let Churn { world: w, workers, reloads } = churn(Mode::Dynamic, 10, 5);
+    assert!(!workers.is_empty());
+    assert_eq!(w.front.reloads(), reloads, "an instance change reloaded nginx");
+    assert_eq!(w.front.nginx().workers(), workers, "nginx's workers changed");
+    // Every join is its own push (each waits until it is routed); a leave can share one with
+    // the next when it is seen before nginx has it.
+    let pushes = w.front.confd.log().matches("pushed to unix:").count();
+    println!("Dynamic: {pushes} pushes for 100 changes");
+    assert!(pushes >= 50, "confd reports its pushes: {pushes}");
+}
+
+/// The same changes through the reload path (examples/seed/production), for the figures
+/// beside live membership's: each change is a reload.
+#[test]
+fn instances_join_and_leave_through_reloads_for_comparison() {
+    let Churn { world: w, reloads, .. } = churn(Mode::Production, 10, 2);
+    let reloads = w.front.reloads() - reloads;
+    println!("Production: {reloads} reloads for 40 changes");
+    assert!(reloads > 0);
+}
+
+#[test]
+fn a_new_service_or_a_changed_domain_is_one_reload() {
+    let mut w = World::start(2);
+    let port = w.front.port;
+    let reloads = w.front.reloads();
+
+    let b = Backend::start("new-0");
+    let start = Instant::now();
+    w.put("upstream/new/i0", &b.addr());
+    w.put("subdomain/new", "new.example.com");
+    routes(port, "new.example.com", 2, &["new-0"]);
+    println!("new service routed after {:?}", start.elapsed());
+    assert!(wait_until(WAIT, || w.front.reloads() == reloads + 1));
+
+    let start = Instant::now();
+    w.put("subdomain/s0", "s0.example.com other.example.com");
+    routes(port, "other.example.com", 2, &["s0-0"]);
+    println!("changed domain list routed after {:?}", start.elapsed());
+    thread::sleep(Duration::from_secs(2)); // anything else would have come by now
+    assert_eq!(w.front.reloads(), reloads + 2, "one reload per structure change");
+    routes(port, "s0.example.com", 2, &["s0-0"]);
+
+    // A service whose last instance leaves answers 503 (its upstream stays), and comes back
+    // without a reload.
+    w.del("upstream/s1/i0");
+    assert!(wait_until(WAIT, || matches!(request(port, "s1.example.com"), Ok((503, _, _)))));
+    let addr = w.backends[1].addr();
+    w.put("upstream/s1/i0", &addr);
+    routes(port, "s1.example.com", 2, &["s1-0"]);
+    assert_eq!(w.front.reloads(), reloads + 2);
+}
+
+#[test]
+fn a_long_response_survives_membership_changes() {
+    let mut w = World::start(1);
+    let port = w.front.port;
+    let workers = w.front.nginx().workers();
+    let streaming = thread::spawn(move || {
+        get(port, "s0.example.com", "/stream", Duration::from_secs(60)).unwrap()
+    });
+    let extra: Vec<Backend> = (1..=25).map(|i| Backend::start(&format!("s0-{i}"))).collect();
+    // 50 changes during the response, each pushed before the next: 25 instances join, then
+    // leave.
+    let mut version = w.version();
+    for (i, b) in extra.iter().enumerate() {
+        w.put(&format!("upstream/s0/x{i}"), &b.addr());
+        version = w.wait_version_after(version);
+    }
+    for i in 0..extra.len() {
+        w.del(&format!("upstream/s0/x{i}"));
+        version = w.wait_version_after(version);
+    }
+    assert!(!streaming.is_finished(), "the response must outlast the changes");
+    let (status, body) = streaming.join().unwrap();
+    let want: String = (0..STREAM_LINES).map(stream_line).collect();
+    assert_eq!(status, 200);
+    assert!(body == want, "the response was cut: {} of {} bytes", body.len(), want.len());
+    assert_eq!(w.front.nginx().workers(), workers);
+    println!(
+        "a {:?} response through 50 membership pushes: intact, no reload",
+        seed::STREAM_EVERY * STREAM_LINES as u32
+    );
+}
+
+#[test]
+fn a_restarted_nginx_routes_from_the_snapshot_at_once() {
+    let mut w = World::start(2);
+    let b = Backend::start("s0-1");
+    w.put("upstream/s0/i1", &b.addr());
+    let port_field = format!("\"port\":{}", b.addr().rsplit(':').next().unwrap());
+    assert!(wait_until(WAIT, || w.front.membership().contains(&port_field)));
+    routes(w.front.port, "s0.example.com", 4, &["s0-0", "s0-1"]);
+
+    // confd down, nginx stopped and started again: the first requests route as before.
+    w.front.confd.kill();
+    w.front.stop_nginx();
+    w.front.start_nginx();
+    let first: Vec<String> = (0..4)
+        .map(|_| match request(w.front.port, "s0.example.com") {
+            Ok((200, body, _)) => body,
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let mut seen = first.clone();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, ["s0-0", "s0-1"], "the first requests after the restart: {first:?}");
+    routes(w.front.port, "s1.example.com", 2, &["s1-0"]);
+}
+
+#[test]
+fn hostile_membership_never_reaches_nginx() {
+    let mut w = World::start(1);
+    let port = w.front.port;
+    let legit = Backend::start("s0-ok");
+    let hostile = [
+        ("evil1", "127.0.0.1:8081; } server { listen 80; }".to_string()),
+        ("evil2", "127.0.0.1:80\ns0 10.9.9.9:80".to_string()),
+        ("evil3", "localhost:80".to_string()),
+        ("evil4", "127.0.0.1:80 weight=100".to_string()),
+        ("evil5", "[::1]:80 down".to_string()),
+        ("evil6", "10.1.1.1:0".to_string()),
+        ("evil7", "x".repeat(1 << 20)),
+    ];
+    for (k, v) in &hostile {
+        w.put(&format!("upstream/s0/{k}"), v);
+    }
+    w.put("upstream/s0/ok", &legit.addr());
+    w.put("subdomain/s0\"x", "x.example.com");
+    routes(port, "s0.example.com", 4, &["s0-0", "s0-ok"]);
+    let membership = w.front.membership();
+    let status = w.status();
+    for text in [&membership, &status] {
+        for bad in ["8081", "10.9.9.9", "localhost", "::1", "10.1.1.1", "xxxx", "s0\\\"x"] {
+            assert!(!text.contains(bad), "{bad} reached nginx: {text}");
+        }
+    }
+    let log = w.front.confd.log();
+    for (k, _) in &hostile {
+        assert!(log.contains(&format!("upstream/s0/{k}")), "no warning names {k}:\n{log}");
+    }
+
+    // Someone pushing to the socket directly (as an operator could, or a process that got in)
+    // is checked by nginx as well: rejected, and the membership stays.
+    let version = w.version();
+    let bad_pushes = [
+        format!("{{\"version\":{},\"services\":{{\"s0\":[{{\"host\":\"evil.example\",\"port\":80}}]}}}}", version + 1),
+        format!("{{\"version\":{},\"services\":{{\"s0\":[{{\"host\":\"10.0.0.1\",\"port\":0}}]}}}}", version + 1),
+        format!("{{\"version\":{},\"services\":{{\"s 0\":[]}}}}", version + 1),
+        format!("{{\"version\":{},\"services\":{{\"s0\":[]}},\"extra\":1}}", version + 1),
+        "not json".to_string(),
+        format!("{{\"version\":{},\"services\":{{}}}}", version.saturating_sub(1).max(1)),
+    ];
+    for body in &bad_pushes {
+        let (code, answer) = exchange(&w.socket(), "POST", body);
+        assert!((400..500).contains(&code), "{body}: accepted ({code} {answer})");
+    }
+    routes(port, "s0.example.com", 4, &["s0-0", "s0-ok"]);
+    assert!(w.cluster.endpoints().len() == 1);
+}
+
+#[test]
+fn a_killed_backend_costs_no_request_and_comes_back() {
+    let mut w = World::start(1);
+    let port = w.front.port;
+    let b1 = Backend::start("s0-1");
+    let b1_port: u16 = b1.addr().rsplit(':').next().unwrap().parse().unwrap();
+    w.put("upstream/s0/i1", &b1.addr());
+    routes(port, "s0.example.com", 4, &["s0-0", "s0-1"]);
+
+    let traffic = Traffic::start(port, "s0.example.com");
+    thread::sleep(Duration::from_millis(300));
+    b1.stop(); // dies without deregistering
+    drop(b1);
+    thread::sleep(Duration::from_secs(1));
+    let (total, failures) = traffic.finish();
+    assert!(failures.is_empty(), "{} of {total} requests failed: {:?}", failures.len(), failures);
+    let ejected = w.front.nginx().error_log_tail(200);
+    assert!(ejected.contains("ejecting s0/127.0.0.1:"), "no ejection logged:\n{ejected}");
+
+    // Back on the same address: it gets traffic again once its ejection has run out.
+    let _b1 = Backend::start_on("s0-1", b1_port);
+    let back = time_until(|| answers(port, "s0.example.com", "s0-1", 4));
+    assert!(back.is_some(), "the instance never came back");
+    println!("{total} requests while a backend died: 0 failed; back after {back:?}");
+}
+
+/// The same long response through the reload path (examples/seed/production), recorded for
+/// docs/BENCHMARKS.md: what happens to it, how many reloads and nginx processes it takes.
+#[test]
+fn a_long_response_through_reloads_for_comparison() {
+    let mut w = World::start_mode(Mode::Production, 1);
+    let port = w.front.port;
+    let (reloads, workers) = (w.front.reloads(), w.front.nginx().workers().len());
+    let started = Instant::now();
+    let streaming =
+        thread::spawn(move || get(port, "s0.example.com", "/stream", Duration::from_secs(60)));
+    let extra: Vec<Backend> = (1..=25).map(|i| Backend::start(&format!("s0-{i}"))).collect();
+    let mut most = 0;
+    for (i, b) in extra.iter().enumerate() {
+        w.put(&format!("upstream/s0/x{i}"), &b.addr());
+        thread::sleep(Duration::from_millis(200));
+        most = most.max(w.front.nginx().workers().len());
+    }
+    for i in 0..extra.len() {
+        w.del(&format!("upstream/s0/x{i}"));
+        thread::sleep(Duration::from_millis(200));
+        most = most.max(w.front.nginx().workers().len());
+    }
+    let result = streaming.join().unwrap();
+    let want: String = (0..STREAM_LINES).map(stream_line).collect();
+    let outcome = match &result {
+        Ok((200, body)) if *body == want => "intact".to_string(),
+        Ok((status, body)) => format!("HTTP {status}, {} of {} bytes", body.len(), want.len()),
+        Err(e) => format!("failed: {e}"),
+    };
+    let reloads = w.front.reloads() - reloads;
+    println!(
+        "Production: a {:?} response through 50 changes ({reloads} reloads): {outcome} after \
+         {:?}; nginx processes {workers} → up to {most} (old workers drain the response)",
+        seed::STREAM_EVERY * STREAM_LINES as u32,
+        started.elapsed()
+    );
+    assert!(reloads > 0);
+}

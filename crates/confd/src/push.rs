@@ -176,3 +176,131 @@ fn error_reason(body: &[u8]) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::unix::net::UnixListener;
+    use std::sync::mpsc;
+
+    /// An endpoint on a unix socket that answers each request with the next of `answers`
+    /// (status, body) and reports each request's method and body.
+    fn endpoint(
+        answers: Vec<(u16, String)>,
+    ) -> (tempfile::TempDir, PushTarget, mpsc::Receiver<(String, String)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("push.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for (status, body) in answers {
+                let Ok((mut s, _)) = listener.accept() else { return };
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                let method = line.split(' ').next().unwrap().to_string();
+                let mut length = 0;
+                loop {
+                    let mut h = String::new();
+                    r.read_line(&mut h).unwrap();
+                    if h == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = h.strip_prefix("Content-Length: ") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut request = vec![0; length];
+                r.read_exact(&mut request).unwrap();
+                let _ = tx.send((method, String::from_utf8(request).unwrap()));
+                let answer =
+                    format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                s.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        (dir, PushTarget::Unix(path), rx)
+    }
+
+    fn status(version: u64, acks: &[Option<u64>]) -> (u16, String) {
+        let workers: Vec<String> = acks
+            .iter()
+            .map(|a| match a {
+                Some(v) => format!("{{\"id\":0,\"pid\":1,\"version\":{v}}}"),
+                None => "null".into(),
+            })
+            .collect();
+        (
+            200,
+            format!("{{\"version\":{version},\"revision\":0,\"workers\":[{}]}}", workers.join(",")),
+        )
+    }
+
+    fn membership() -> Membership {
+        Membership::parse("web 10.0.0.1:80").unwrap()
+    }
+
+    #[test]
+    fn pushes_above_the_servers_version_and_waits_for_every_worker() {
+        let answers = vec![
+            status(41, &[Some(41), Some(41)]),
+            (200, "{}".into()),
+            status(42, &[Some(42), None]),
+            status(42, &[Some(42), Some(41)]),
+            status(42, &[Some(42), Some(42)]),
+        ];
+        let (_dir, target, requests) = endpoint(answers);
+        let pushed = push(&target, &membership(), 7, Duration::from_secs(5), &Cancel::new());
+        let pushed = pushed.unwrap();
+        assert_eq!((pushed.version, pushed.workers), (42, 2));
+        let requests: Vec<(String, String)> = requests.try_iter().collect();
+        assert_eq!(requests.len(), 5);
+        assert_eq!(requests[1].0, "POST");
+        assert_eq!(requests[1].1, membership().push_body(42, 7));
+    }
+
+    #[test]
+    fn the_store_revision_is_the_version_when_it_is_higher() {
+        let answers = vec![status(3, &[Some(3)]), (200, "{}".into()), status(900, &[Some(900)])];
+        let (_dir, target, _) = endpoint(answers);
+        let pushed = push(&target, &membership(), 900, Duration::ZERO, &Cancel::new()).unwrap();
+        assert_eq!(pushed.version, 900);
+    }
+
+    #[test]
+    fn refusals_keep_the_servers_reason() {
+        let cases = [
+            (400, "{\"error\":\"services.web[0]: bad host\"}", "rejected", "bad host"),
+            (409, "{\"error\":\"stale version\",\"version\":50}", "did not take", "stale version"),
+            (500, "<html>oops</html>", "did not take", "<html>oops</html>"),
+        ];
+        for (code, body, kind, reason) in cases {
+            let (_dir, target, _) = endpoint(vec![status(1, &[Some(1)]), (code, body.into())]);
+            let e = push(&target, &membership(), 0, Duration::from_secs(5), &Cancel::new());
+            let e = e.unwrap_err().to_string();
+            assert!(e.contains(kind) && e.contains(reason), "{code}: {e}");
+            assert!(e.contains(&format!("HTTP {code}")), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_worker_that_never_confirms_is_a_timeout() {
+        let mut answers = vec![status(1, &[Some(1)]), (200, "{}".into())];
+        answers.extend((0..200).map(|_| status(2, &[Some(2), Some(1)])));
+        let (_dir, target, _) = endpoint(answers);
+        let e = push(&target, &membership(), 0, Duration::from_millis(300), &Cancel::new());
+        let e = e.unwrap_err();
+        assert!(matches!(e, PushError::Unconfirmed { version: 2, lagging: 1, workers: 2, .. }));
+    }
+
+    #[test]
+    fn no_server_and_a_broken_status_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let nobody = PushTarget::Unix(dir.path().join("none.sock"));
+        let e = push(&nobody, &membership(), 0, Duration::from_secs(1), &Cancel::new());
+        assert!(matches!(e, Err(PushError::Connect { .. })));
+        let (_dir, target, _) = endpoint(vec![(200, "{\"version\":\"x\"}".into())]);
+        let e = push(&target, &membership(), 0, Duration::from_secs(1), &Cancel::new());
+        assert!(matches!(e, Err(PushError::BadStatus { .. })), "{e:?}");
+    }
+}

@@ -334,11 +334,32 @@ fn hostile_membership_never_reaches_nginx() {
     // Someone pushing to the socket directly (as an operator could, or a process that got in)
     // is checked by nginx as well: rejected, and the membership stays.
     let version = w.version();
+    let v = version + 1;
+    let one = |instance: &str| format!("{{\"version\":{v},\"services\":{{\"s0\":[{instance}]}}}}");
+    let too_many: Vec<String> = (0..1025)
+        .map(|i| format!("{{\"host\":\"10.0.{}.{}\",\"port\":80}}", i / 256, i % 256))
+        .collect();
     let bad_pushes = [
-        format!("{{\"version\":{},\"services\":{{\"s0\":[{{\"host\":\"evil.example\",\"port\":80}}]}}}}", version + 1),
-        format!("{{\"version\":{},\"services\":{{\"s0\":[{{\"host\":\"10.0.0.1\",\"port\":0}}]}}}}", version + 1),
-        format!("{{\"version\":{},\"services\":{{\"s 0\":[]}}}}", version + 1),
-        format!("{{\"version\":{},\"services\":{{\"s0\":[]}},\"extra\":1}}", version + 1),
+        one("{\"host\":\"evil.example\",\"port\":80}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":0}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":65536}"),
+        one("{\"host\":\"010.0.0.1\",\"port\":80}"),
+        one("{\"host\":\"::1\",\"port\":80}"),
+        one("{\"host\":\"[::1]; evil\",\"port\":80}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":80,\"weight\":0}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":80,\"weight\":101}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":80,\"backup\":true}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":80},{\"host\":\"10.0.0.1\",\"port\":80}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":80.5}"),
+        one("{\"host\":\"10.0.0.1\",\"port\":0x50}"),
+        one(&too_many.join(",")),
+        format!("{{\"version\":{v},\"services\":{{\"s 0\":[]}}}}"),
+        format!("{{\"version\":{v},\"services\":{{\"..\":[]}}}}"),
+        format!("{{\"version\":{v},\"services\":{{\"s0\":[]}},\"extra\":1}}"),
+        "{\"version\":NaN,\"services\":{}}".to_string(),
+        "{\"version\":1e400,\"services\":{}}".to_string(),
+        "{\"version\":9007199254740994,\"services\":{}}".to_string(),
+        format!("{{\"version\":{v},\"services\":{{\"s0\":[[[[[[[]]]]]]]}}}}"),
         "not json".to_string(),
         format!("{{\"version\":{},\"services\":{{}}}}", version.saturating_sub(1).max(1)),
     ];
@@ -413,4 +434,48 @@ fn a_long_response_through_reloads_for_comparison() {
         started.elapsed()
     );
     assert!(reloads > 0);
+}
+
+#[test]
+fn a_push_to_a_stopped_nginx_is_put_back_and_retried() {
+    let mut w = World::start(1);
+    let port = w.front.port;
+    w.front.stop_nginx();
+    let b = Backend::start("s0-1");
+    w.put("upstream/s0/i1", &b.addr());
+    // The push fails: confd says so, puts dest back to what nginx last confirmed (so a
+    // restarted nginx loads that), and tries again.
+    let said = |w: &World| {
+        let log = w.front.confd.log();
+        log.contains("push failed: cannot connect to unix:")
+            && log.contains("put back the previous")
+            && log.contains("trying again in")
+    };
+    assert!(wait_until(WAIT, || said(&w)), "confd log:\n{}", w.front.confd.log());
+    w.front.start_nginx();
+    routes(port, "s0.example.com", 6, &["s0-0", "s0-1"]);
+}
+
+#[test]
+fn a_wiped_prefix_is_held_for_pushes_too() {
+    // 4 services with 2 instances each: the membership reads 12 keys; wiping the 8 instances
+    // removes 67 %, more than the default max_removal of 50 %.
+    let mut w = World::start(4);
+    let port = w.front.port;
+    let second: Vec<Backend> = (0..4).map(|s| Backend::start(&format!("s{s}-1"))).collect();
+    for (s, b) in second.iter().enumerate() {
+        w.put(&format!("upstream/s{s}/i1"), &b.addr());
+    }
+    for s in 0..4 {
+        routes(port, &format!("s{s}.example.com"), 6, &[&format!("s{s}-0"), &format!("s{s}-1")]);
+    }
+    let before = w.front.membership();
+    w.cluster.ctl().ok(&["del", "--prefix", &format!("{PREFIX}/upstream/")]);
+    let held = || w.front.confd.log().contains("held: this change would remove 8 of the 12 keys");
+    assert!(wait_until(WAIT, held), "not held:\n{}", w.front.confd.log());
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(w.front.membership(), before, "dest changed while held");
+    for s in 0..4 {
+        routes(port, &format!("s{s}.example.com"), 6, &[&format!("s{s}-0"), &format!("s{s}-1")]);
+    }
 }

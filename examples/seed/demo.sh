@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The seed's system end to end, on this machine's loopback, in about 20 seconds.
 #
-#   examples/seed/demo.sh [--tls]
+#   examples/seed/demo.sh [--tls] [--dynamic]
 #
 # A 3-member etcd cluster with authentication (etcd-rbac.sh), then per data centre (bx, yz) an
 # nginx fed by its own confd -watch (read-only etcd user, templates from production/), and
@@ -21,15 +21,23 @@
 # (--client-cert-auth --trusted-ca-file): the demo makes a CA and a server certificate with
 # openssl, etcd-rbac.sh --tls gives every user a certificate whose common name is the user
 # name, and confd and the agents present theirs instead of a password. Needs openssl.
+#
+# --dynamic: data centre bx runs the live-membership mode (examples/seed/dynamic) instead:
+# instances join and leave nginx without a reload (pushed to its Lua balancer), shown under
+# traffic and during a slow download, with nginx's worker processes unchanged; then a new
+# service, which is one reload. Needs nginx's Lua module: apt-get install libnginx-mod-http-lua
+# lua-cjson.
 set -euo pipefail
 
-tls=0
-case ${1:-} in
-  --tls) tls=1 ;;
-  "") ;;
-  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [--tls]" >&2; exit 2 ;;
-esac
+tls=0 dynamic=0
+for arg; do
+  case $arg in
+    --tls) tls=1 ;;
+    --dynamic) dynamic=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [--tls] [--dynamic]" >&2; exit 2 ;;
+  esac
+done
 scheme=http
 ((tls)) && scheme=https
 
@@ -301,6 +309,8 @@ http {
     server {
         listen 127.0.0.1:$port;
         location = /health { return 200 "ok\n"; }
+        # A slow download (about 10 s), as a long-lived response.
+        location = /download { alias $tmp/download.bin; limit_rate 20k; }
         location / { return 200 "$name\n"; }
     }
 }
@@ -321,13 +331,24 @@ start_agent() { # DC NAME SERVICE PORT DOMAIN...
     "${creds[@]}"
 }
 
-start_front() { # DC PORT: the data centre's nginx and its confd
-  local dc=$1 port=$2 pre=$tmp/nginx-$1 confdir=$tmp/confd-$1 creds
+start_front() { # DC PORT [MODE]: the data centre's nginx and its confd (production or dynamic)
+  local dc=$1 port=$2 mode=${3:-production} pre=$tmp/nginx-$1 confdir=$tmp/confd-$1 creds
   mapfile -t creds < <(confd_creds "$dc")
   mkdir -p "$pre/conf" "$pre/logs" "$confdir/conf.d"
-  cp -r "$here/production/templates" "$confdir/"
+  cp -r "$here/$mode/templates" "$confdir/"
   sed -e "s|^prefix = .*|prefix = \"/service_sgin_$dc\"|" -e "s|^dest = .*|dest = \"$pre/conf/nginx.conf\"|" \
-    "$here/production/conf.d/nginx.toml" >"$confdir/conf.d/nginx.toml"
+    "$here/$mode/conf.d/nginx.toml" >"$confdir/conf.d/nginx.toml"
+  if [[ $mode == dynamic ]]; then
+    # The Lua balancer and endpoint, the snapshot's directory, and the push socket's
+    # directory, which only its owner may enter.
+    cp -r "$here/dynamic/lua" "$pre/"
+    mkdir -p "$pre/state"
+    mkdir -m 700 "$pre/run"
+    sed -e "s|^prefix = .*|prefix = \"/service_sgin_$dc\"|" \
+      -e "s|^dest = .*|dest = \"$pre/state/membership.json\"|" \
+      -e "s|^push = .*|push = \"unix:$pre/run/push.sock\"|" \
+      "$here/dynamic/conf.d/membership.toml" >"$confdir/conf.d/membership.toml"
+  fi
   local run=(env NGINX_PREFIX="$pre/" NGINX_PORT="$port" NGINX_ADDR=127.0.0.1
     "$CONFD_BIN" -backend etcdv3 "${confd_nodes[@]}"
     "${creds[@]}"
@@ -365,12 +386,31 @@ upstreams_of() { # DC: "web: 127.0.0.1:1 127.0.0.1:2; api: ..." from the rendere
 keys_of() { ctl_as "confd-$1" get --keys-only --prefix "/service_sgin_$1/" | sed '/^$/d' | tr '\n' ' '; }
 key_absent() { [[ -z $(ctl_as "confd-$1" get --keys-only "$2") ]]; } # DC KEY
 reloads_of() { grep -c 'has been updated' "$tmp/logs/confd-$1.log" || true; }
+nginx_reloads_of() { grep -c 'conf/nginx.conf has been updated' "$tmp/logs/confd-$1.log" || true; }
+pushes_of() { grep -c 'pushed to unix:' "$tmp/logs/confd-$1.log" || true; }
+workers_of() { # DC: the pids of nginx's worker processes
+  local pid=${pid_of[nginx-$1]}
+  tr ' ' '\n' <"/proc/$pid/task/$pid/children" | sed '/^$/d' | sort -n | paste -sd ' '
+}
+membership_lacks() { ! grep -qF -- "\"port\":$2," "$tmp/nginx-$1/state/membership.json"; } # DC PORT
+membership_of() { # DC: "web: 127.0.0.1:1 127.0.0.1:2; api: ..." as nginx has it now
+  curl --noproxy '*' -s -m 3 --unix-socket "$tmp/nginx-$1/run/push.sock" http://localhost/membership >/dev/null &&
+    sed -e 's/{"services":{//; s/}}$//; s/"host":"\([^"]*\)","port":\([0-9]*\),"weight":[0-9]*/\1:\2/g' \
+      -e 's/\[\]/[-]/g; s/[{}"]//g; s/:\[/: /g; s/\],/; /g; s/\]//g; s/,/ /g' "$tmp/nginx-$1/state/membership.json"
+}
+finished() { [[ -z $(live_in_sessions "${pid_of[$1]}") ]]; } # NAME: its processes have all exited
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # --- 0. requirements and binaries --------------------------------------------------------------
 
 missing=()
 needs=(etcd:etcd-server etcdctl:etcd-client nginx:nginx curl:curl setsid:util-linux)
 ((tls)) && needs+=(openssl:openssl)
+if ((dynamic)) && [[ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]]; then
+  echo "demo.sh: --dynamic needs nginx's Lua module; install it with:" >&2
+  echo "    sudo apt-get install libnginx-mod-http-lua lua-cjson" >&2
+  exit 1
+fi
 for need in "${needs[@]}"; do
   command -v "${need%%:*}" >/dev/null || missing+=("${need#*:}")
 done
@@ -398,6 +438,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/confd-seed-demo.XXXXXX")
 # nginx workers run as nobody when nginx is started by root: they must reach their prefix.
 chmod 755 "$tmp"
 mkdir -p "$tmp/logs" "$tmp/etcd"
+head -c 200000 /dev/urandom >"$tmp/download.bin" # served slowly by the backends
 secrets=$tmp/secrets
 total_requests=0
 echo "demo.sh: working in $tmp (confd: $CONFD_BIN)"
@@ -461,6 +502,74 @@ mapfile -t creds < <(agent_creds registrar-bx)
 refused "confd-register as registrar-bx into yz" "$REGISTER_BIN" "${register_nodes[@]}" \
   --prefix /service_sgin_yz --service web --addr 127.0.0.1:1 \
   "${creds[@]}"
+
+# --- 3d. live membership (--dynamic) ---------------------------------------------------------
+
+if ((dynamic)); then
+  say "data centre bx, live-membership mode: nginx (+ Lua) and confd -watch (dynamic/ templates)"
+  free_port "ports[bx]"
+  start_front bx "${ports[bx]}" dynamic
+  info "nginx.conf holds the services and domains; instances are pushed to its Lua balancer"
+
+  say "two backends for www.example.com, each with a confd-register agent"
+  for b in bx-web-1 bx-web-2; do
+    free_port "ports[$b]"
+    start_backend "$b" "${ports[$b]}"
+    start_agent bx "$b" web "${ports[$b]}" www.example.com example.com
+  done
+  wait_until 20 "bx-web-1 in rotation" serves bx-web-1 www.example.com "${ports[bx]}"
+  wait_until 20 "bx-web-2 in rotation" serves bx-web-2 www.example.com "${ports[bx]}"
+  info "nginx has: $(membership_of bx)"
+  workers=$(workers_of bx)
+  reloads=$(nginx_reloads_of bx)
+  info "nginx's worker processes: $workers; nginx.conf reloads so far: $reloads"
+
+  say "a slow download (~10 s) and steady traffic while instances join and leave"
+  start "download" curl --noproxy '*' -s -m 60 -H "Host: www.example.com" -o "$tmp/download.got" \
+    "http://127.0.0.1:${ports[bx]}/download"
+  start_traffic web www.example.com "${ports[bx]}"
+  for b in bx-web-3 bx-web-4; do
+    free_port "ports[$b]"
+    start_backend "$b" "${ports[$b]}"
+    t=$(date +%s%N)
+    start_agent bx "$b" web "${ports[$b]}" www.example.com example.com
+    wait_until 20 "$b in rotation" serves "$b" www.example.com "${ports[bx]}"
+    info "$b joined: in rotation $(ms_since "$t") ms after its agent started (checks: 2 × 1 s)"
+  done
+  t=$(date +%s%N)
+  stop agent-bx-web-1
+  wait_until 10 "bx-web-1 out of rotation" avoids bx-web-1 www.example.com "${ports[bx]}"
+  info "bx-web-1's agent stopped (lease revoked): out of rotation after $(ms_since "$t") ms"
+  t=$(date +%s%N)
+  stop backend-bx-web-3
+  wait_until 15 "bx-web-3's key deleted" key_absent bx /service_sgin_bx/upstream/web/bx-web-3
+  info "backend bx-web-3 stopped: its requests retried on the others meanwhile (the balancer"
+  info "ejects it), deregistered by its agent after $(ms_since "$t") ms (2 failed checks)"
+  wait_until 5 "bx-web-3 out of nginx's membership" membership_lacks bx "${ports[bx-web-3]}"
+  info "nginx has: $(membership_of bx)"
+  wait_until 30 "the download finishes" finished download
+  cmp -s "$tmp/download.bin" "$tmp/download.got" ||
+    die "the download was cut: $(stat -c %s "$tmp/download.got" 2>/dev/null || echo 0) of 200000 bytes"
+  info "the download finished intact (200000 bytes, same as the backend's file)"
+  stop_traffic web
+  [[ $(workers_of bx) == "$workers" ]] || die "nginx's workers changed: $workers -> $(workers_of bx)"
+  [[ $(nginx_reloads_of bx) == "$reloads" ]] || die "nginx was reloaded for an instance change"
+  info "nginx's worker processes: $(workers_of bx) (unchanged); reloads: none; pushes: $(pushes_of bx)"
+
+  say "a new service (api.example.com): nginx.conf changes, one reload"
+  free_port "ports[bx-api-1]"
+  start_backend bx-api-1 "${ports[bx-api-1]}"
+  start_agent bx bx-api-1 api "${ports[bx-api-1]}" api.example.com
+  wait_until 20 "bx-api-1 in rotation" serves bx-api-1 api.example.com "${ports[bx]}"
+  nginx_t bx
+  info "reloads: $(($(nginx_reloads_of bx) - reloads)); nginx's worker processes now: $(workers_of bx)"
+
+  say "summary"
+  info "instances joined and left under traffic with no reload: $total_requests requests, 0 failed"
+  info "a 10 s download went on through every change; one reload, for the new service"
+  info "done in $(elapsed) s; stopping everything"
+  exit 0
+fi
 
 # --- 3. data centre bx: nginx, confd, backends, agents ----------------------------------------
 

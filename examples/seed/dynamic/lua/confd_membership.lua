@@ -8,8 +8,10 @@ change without a reload. The rendered nginx.conf only calls:
                       (first start; a HUP reload keeps the dict, which is newer), load
                       the snapshot file. Missing: warn; invalid: error log. Both start
                       empty. Never error()s: that would silently keep the old workers.
-  init_worker()       init_worker_by_lua: load the dict, ack, then every 0.2 s
-                      refresh (only if the version changed) and ack.
+  init_worker()       init_worker_by_lua: load the dict, ack, then every 0.05 s
+                      refresh (only if the version changed) and ack. A request that
+                      finds a new version acks at once too, so a busy worker confirms a
+                      push as soon as it serves with it.
   balance(svc, opts)  balancer_by_lua: smooth weighted round robin over svc's peers,
                       skipping peers this request already tried and ejected ones (fail
                       open if nothing is left). opts {tries=3, max_fails=1, fail_timeout=10}.
@@ -46,6 +48,7 @@ local log, ERR, WARN, NOTICE = ngx.log, ngx.ERR, ngx.WARN, ngx.NOTICE
 local dict, state = ngx.shared.membership, ngx.shared.membership_state
 
 local M = {}
+local TICK = 0.05    -- seconds between a worker's checks for a new version (and its acks)
 local MAX_INT = 2 ^ 53
 local services = {}  -- this worker's peers: name -> {{host, port, weight, cw, key, fkey}, ...}
 local version        -- this worker's version (nil until the first refresh)
@@ -169,6 +172,13 @@ local function make_snap(v, r, canon)  -- %d: cjson would print 2^53 as 9.007e+1
   return fmt('{"version":%d,"revision":%d,"services":%s}', v, r, canon)
 end
 
+local function ack()
+  local id = ngx.worker.id()
+  if state and id and version then
+    state:set("ack:" .. id, fmt("%d %d", version, ngx.worker.pid()))
+  end
+end
+
 -- Rebuilds this worker's peers when the dict's version changed. The version kept
 -- is the one inside snap (the two keys are not read atomically). Round-robin
 -- state (cw) carries over for peers that stay.
@@ -193,13 +203,7 @@ local function refresh()
     new[name] = peers
   end
   services, version = new, doc.version
-end
-
-local function ack()
-  local id = ngx.worker.id()
-  if state and id and version then
-    state:set("ack:" .. id, fmt("%d %d", version, ngx.worker.pid()))
-  end
+  ack()
 end
 
 local function tick(premature)
@@ -244,7 +248,7 @@ end
 
 function M.init_worker()
   tick(false)
-  local ok, err = ngx.timer.every(0.2, tick)
+  local ok, err = ngx.timer.every(TICK, tick)
   if not ok then log(ERR, "membership: cannot start the refresh timer: ", err) end
 end
 

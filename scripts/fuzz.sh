@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [TARGET|all] [SECONDS]     (default: all, 600 s each)
 # Targets: parse_exec (templates), yaml_flatten (-file data), confd_toml, resource_toml
 # (conf.d/*.toml), docker_answer (Docker Engine HTTP, chunks, events), dns_reply (SRV lookups),
-# tzif (time zones), json (json/jsonArray functions).
+# tzif (time zones), json (json/jsonArray functions), membership (push resources' documents).
 # Needs: cargo install cargo-fuzz. cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain accept them. A crash leaves its input in fuzz/artifacts/TARGET/ and makes
 # this script fail.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 seconds=${2:-600}
-TARGETS=(parse_exec yaml_flatten confd_toml resource_toml docker_answer dns_reply tzif json)
+TARGETS=(parse_exec yaml_flatten confd_toml resource_toml docker_answer dns_reply tzif json membership)
 
 # Seeds: one file per input, named by its hash.
 seed() {
@@ -79,6 +79,10 @@ elif target == "json":
     put('{"host":"10.0.0.1","port":8080,"tags":["a","b"],"nested":{"x":[1,2.5,null,true]}}')
     put('[{"name":"web","addr":"10.0.0.5:80"},{"name":"api","addr":"[::1]:81"}]')
     put('"\\u00e9\\ud83d\\ude00"')
+elif target == "membership":
+    put("# comment\n\nweb\nweb 10.0.0.5:8080\nweb 10.0.0.6:8080 weight=3\napi\ndb [::1]:5432\n")
+    put("web 1.2.3.4:80\nweb 1.2.3.4:80\n")
+    put("web evil.example:80 weight=101 x\n")
 PY
 }
 

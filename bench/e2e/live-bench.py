@@ -17,9 +17,7 @@ Needs etcd, nginx (+ libnginx-mod-http-lua for dynamic), wrk. Stdlib only.
 """
 
 import argparse
-import base64
 import http.client
-import json
 import os
 import re
 import shutil
@@ -31,70 +29,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Etcd, free_port, wait_for  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PREFIX = "/service_sgin_bx"
 POOL = 12
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-class Etcd:
-    def __init__(self, work):
-        self.client, peer = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.client}"
-        self.proc = subprocess.Popen(
-            ["etcd", "--name", "b1", "--data-dir", os.path.join(work, "etcd"),
-             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-             "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-cluster", f"b1=http://127.0.0.1:{peer}"],
-            stdout=open(os.path.join(work, "etcd.log"), "w"), stderr=subprocess.STDOUT)
-        self.conn = None
-        if not wait_for(self._connect, 20):
-            raise SystemExit("etcd did not start")
-
-    def _connect(self):
-        try:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.client, timeout=5)
-            self.call("/v3/kv/range", {"key": b64("/nothing")})
-            return True
-        except OSError:
-            return False
-
-    def call(self, path, body):
-        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"{path}: {resp.status} {data!r}")
-        return json.loads(data)
-
-    def put(self, key, value):
-        self.call("/v3/kv/put", {"key": b64(key), "value": b64(value)})
-
-    def delete(self, key):
-        self.call("/v3/kv/deleterange", {"key": b64(key)})
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
 
 
 TEMP_PATHS = """

@@ -18,71 +18,20 @@ the burst's timing is the benchmark's, not a client's start-up cost. Stdlib only
 """
 
 import argparse
-import base64
-import http.client
-import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Etcd, wait_for  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = os.path.join(ROOT, "crates/confd/tests/data/seed")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Etcd:
-    def __init__(self, work):
-        self.client, peer = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.client}"
-        self.log = open(os.path.join(work, "etcd.log"), "w")
-        self.proc = subprocess.Popen(
-            ["etcd", "--name", "b1", "--data-dir", os.path.join(work, "etcd"),
-             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-             "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-             "--initial-cluster", f"b1=http://127.0.0.1:{peer}"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.conn = None
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.client, timeout=5)
-                self.range("/nothing")
-                return
-            except OSError:
-                self.conn = None
-                time.sleep(0.05)
-        raise SystemExit("etcd did not start")
-
-    def call(self, path, body):
-        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"{path}: {resp.status} {data!r}")
-        return json.loads(data)
-
-    def put(self, key, value):
-        b64 = lambda s: base64.b64encode(s.encode()).decode()
-        self.call("/v3/kv/put", {"key": b64(key), "value": b64(value)})
-
-    def range(self, key):
-        return self.call("/v3/kv/range", {"key": base64.b64encode(key.encode()).decode()})
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 def service_keys(i):
@@ -139,15 +88,6 @@ class Confd:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-
-
-def wait_for(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 ORIGINAL = False

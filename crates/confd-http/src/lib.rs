@@ -308,10 +308,13 @@ mod tests {
 
     #[test]
     fn malformed_answers_are_errors() {
-        let bad: [&[u8]; 5] = [
+        let bad: [&[u8]; 8] = [
+            b"",
             b"garbage\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
             b"HTTP/1.1 200 OK\r\n",
         ];

@@ -319,19 +319,12 @@ mod tests {
 
     #[test]
     fn the_readers_refuse_broken_answers_without_reading_past_their_bounds() {
-        // The readers behind the socket, over bytes (as the fuzz target drives them).
+        // The readers behind the socket, over bytes (as the fuzz target drives them); the
+        // malformed answers of every kind are confd-http's tests.
         let ok = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
         assert_eq!(read_answer(&ok[..]).unwrap(), (200, b"{}".to_vec()));
-        let broken: [&[u8]; 5] = [
-            b"",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        ];
-        for input in broken {
-            assert!(read_answer(input).is_err(), "{:?}", String::from_utf8_lossy(input));
-        }
+        let short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort";
+        assert!(read_answer(&short[..]).unwrap_err().to_string().starts_with("Docker answer: "));
         let huge_event = [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &vec![b'x'; MAX_LINE + 10]].concat();
         let mut events = event_stream(&huge_event[..]).unwrap();
         let mut outcome = events.next_event();

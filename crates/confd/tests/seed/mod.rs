@@ -208,8 +208,13 @@ fn stream(conn: &mut TcpStream) {
     }
 }
 
-/// `GET path` with `Host: host` through nginx, read to the end: (status, body).
-pub fn get(port: u16, host: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
+/// `GET path` with `Host: host` through nginx, read to the end: (status, head, body).
+fn fetch(
+    port: u16,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<(u16, String, String), String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(timeout)).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
@@ -218,22 +223,20 @@ pub fn get(port: u16, host: &str, path: &str, timeout: Duration) -> Result<(u16,
     s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
     let (head, body) = raw.split_once("\r\n\r\n").ok_or("no header end")?;
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
-    Ok((status, body.to_string()))
+    Ok((status, head.to_string(), body.to_string()))
+}
+
+/// `GET path` with `Host: host` through nginx, read to the end: (status, body).
+pub fn get(port: u16, host: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
+    fetch(port, host, path, timeout).map(|(status, _, body)| (status, body))
 }
 
 /// `GET /` with `Host: host` on nginx's port: (status, body, Location).
 pub fn request(port: u16, host: &str) -> Result<(u16, String, String), String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
-        .map_err(|e| e.to_string())?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or("no header end")?;
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
+    let (status, head, body) = fetch(port, host, "/", Duration::from_secs(10))?;
     let location =
         head.lines().find_map(|l| l.strip_prefix("Location: ")).unwrap_or_default().to_string();
-    Ok((status, body.to_string(), location))
+    Ok((status, body, location))
 }
 
 /// Waits (nginx applies a reload a moment after `nginx -s reload` returns) until `n`

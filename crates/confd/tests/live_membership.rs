@@ -523,3 +523,45 @@ fn a_wiped_prefix_is_held_for_pushes_too() {
         routes(port, &format!("s{s}.example.com"), 6, &[&format!("s{s}-0"), &format!("s{s}-1")]);
     }
 }
+
+/// Without nginx's Lua module, or without our Lua file in nginx's prefix, the structure's
+/// check says what is missing and how to get it, and nginx.conf is not written.
+#[test]
+fn a_missing_lua_module_or_file_is_named_by_the_check() {
+    let shipped = seed::repo().join("examples/seed/dynamic");
+    let cases = [
+        (true, "live membership needs the Lua module for nginx: apt-get install libnginx-mod-http-lua lua-cjson"),
+        (false, "lua/confd_membership.lua is missing: copy it from examples/seed/dynamic/lua/"),
+    ];
+    for (module_missing, message) in cases {
+        let prefix = testkit::nginx::NginxPrefix::new();
+        let confdir = tempfile::tempdir().unwrap();
+        seed::copy_dir(&shipped.join("templates"), &confdir.path().join("templates"));
+        std::fs::create_dir(confdir.path().join("conf.d")).unwrap();
+        let toml = std::fs::read_to_string(shipped.join("conf.d/nginx.toml")).unwrap();
+        let mut toml = toml.replace(
+            "dest = \"/srv/nginx/conf/nginx.conf\"",
+            &format!("dest = \"{}\"", prefix.conf().display()),
+        );
+        if module_missing {
+            toml = toml.replace("/usr/lib/nginx/modules/", "/nonexistent/modules/");
+        }
+        std::fs::write(confdir.path().join("conf.d/nginx.toml"), toml).unwrap();
+        let data = confdir.path().join("keys.yaml");
+        let yaml = "service_sgin_bx:\n  subdomain:\n    web: www.example.com\n";
+        std::fs::write(&data, yaml).unwrap();
+        let out = std::process::Command::new(seed::CONFD)
+            .args(["-onetime", "-backend", "file", "-file"])
+            .arg(&data)
+            .arg("-confdir")
+            .arg(confdir.path())
+            .args(["-config-file", "/nonexistent"])
+            .env("NGINX_PREFIX", prefix.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!prefix.conf().exists(), "nginx.conf written although its check failed");
+    }
+}

@@ -200,6 +200,20 @@ fn the_seed_system_end_to_end() {
 /// it must run to completion and leave no process and no file behind.
 #[test]
 fn the_demo_runs_to_completion_and_leaves_nothing_behind() {
+    let output = run_demo(&[]);
+    assert!(output.contains("data centre yz"), "{output}");
+}
+
+/// The same for `demo.sh --dynamic` (live membership): it checks itself that instances
+/// changed without a reload, under traffic and during a download.
+#[test]
+fn the_dynamic_demo_runs_to_completion_and_leaves_nothing_behind() {
+    let output = run_demo(&["--dynamic"]);
+    assert!(output.contains("(unchanged); reloads: none"), "{output}");
+}
+
+/// Runs the demo with `args`, checks that it succeeded and left nothing behind; its output.
+fn run_demo(args: &[&str]) -> String {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let tmp = tempfile::tempdir().unwrap();
@@ -209,6 +223,7 @@ fn the_demo_runs_to_completion_and_leaves_nothing_behind() {
     let started = std::time::Instant::now();
     let mut child = Command::new("bash")
         .arg(repo().join("examples/seed/demo.sh"))
+        .args(args)
         .env("CONFD_BIN", CONFD)
         .env("REGISTER_BIN", register_bin())
         .env("TMPDIR", tmp.path())
@@ -252,6 +267,7 @@ fn the_demo_runs_to_completion_and_leaves_nothing_behind() {
         .filter(|n| n.starts_with("confd-seed-demo."))
         .collect();
     assert!(files.is_empty(), "the demo left {files:?} in {marker}");
+    output()
 }
 
 /// `pid: command line` of every process whose command line contains `text`.

@@ -565,3 +565,21 @@ fn a_missing_lua_module_or_file_is_named_by_the_check() {
         assert!(!prefix.conf().exists(), "nginx.conf written although its check failed");
     }
 }
+
+#[test]
+fn a_hung_nginx_costs_one_push_timeout_and_is_caught_up_after() {
+    let mut w = World::start(1);
+    let port = w.front.port;
+    let group = rustix::process::Pid::from_raw(w.front.nginx().pid() as i32).unwrap();
+    let signal_nginx = |sig| rustix::process::kill_process_group(group, sig).unwrap();
+    signal_nginx(rustix::process::Signal::STOP);
+    let b = Backend::start("s0-1");
+    w.put("upstream/s0/i1", &b.addr());
+    // The push cannot finish: after push_timeout (5 s) confd says so and will try again.
+    let failed = || w.front.confd.log().contains("push failed: ");
+    let ok = wait_until(WAIT, failed);
+    signal_nginx(rustix::process::Signal::CONT);
+    assert!(ok, "no push failure reported:\n{}", w.front.confd.log());
+    assert!(w.front.confd.running(), "confd stopped");
+    routes(port, "s0.example.com", 6, &["s0-0", "s0-1"]);
+}

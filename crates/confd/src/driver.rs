@@ -85,7 +85,9 @@ impl Driver {
             if let Some(old) = *old {
                 next.unconfirmed[id] = old_unconfirmed[old].take();
                 next.live[id] = old_live[old].take();
-                next.pushed[id] = self.pushed[old] && next.resources[id].push.is_some();
+                // Confirmed by the same endpoint only: a new `push` target gets a first push.
+                let same_target = self.resources[old].push == next.resources[id].push;
+                next.pushed[id] = self.pushed[old] && same_target;
             }
         }
         next

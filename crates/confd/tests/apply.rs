@@ -220,3 +220,63 @@ fn failing_check_is_preceded_by_out_of_sync() {
     let error_at = run.stderr.find("]: ERROR ").expect("an ERROR line");
     assert!(at < error_at, "stderr:\n{}", run.stderr);
 }
+
+/// A push resource on the env backend rendering `template`, pushing to a socket nobody serves.
+fn push_resource(sb: &Sandbox, name: &str, template: &str) {
+    sb.template(&format!("{name}.tmpl"), template);
+    sb.resource(
+        &format!("{name}.toml"),
+        &format!(
+            "[template]\nsrc = \"{name}.tmpl\"\ndest = \"{}\"\npush = \"unix:{}\"\n",
+            sb.p(&format!("out/{name}.json")),
+            sb.p("push.sock")
+        ),
+    );
+}
+
+#[test]
+fn a_push_resource_writes_its_membership_as_json_and_sync_only_does_not_push() {
+    let sb = Sandbox::new();
+    sb.write("out/.keep", "");
+    push_resource(&sb, "members", "web\nweb 10.0.0.1:80\nweb [::1]:81 weight=2\napi\n");
+    let done = onetime(&sb, &["-sync-only"]);
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        sb.read("out/members.json"),
+        "{\"services\":{\"api\":[],\"web\":[{\"host\":\"10.0.0.1\",\"port\":80,\"weight\":1},\
+         {\"host\":\"[::1]\",\"port\":81,\"weight\":2}]}}\n"
+    );
+    // Without -sync-only the push is due, and nobody serves the socket: one clear error.
+    let done = onetime(&sb, &[]);
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.contains("push failed: cannot connect to unix:"), "{}", done.stderr);
+}
+
+#[test]
+fn an_invalid_membership_is_neither_written_nor_pushed() {
+    let sb = Sandbox::new();
+    sb.write("out/.keep", "");
+    push_resource(&sb, "members", "web 10.0.0.1:80\nweb example.com:80\n");
+    let done = onetime(&sb, &[]);
+    assert_eq!(done.code(), 1);
+    assert!(
+        done.stderr.contains("rendered an invalid membership, which is not pushed")
+            && done.stderr.contains("line 2: the peer \"example.com:80\" is not IP:PORT"),
+        "{}",
+        done.stderr
+    );
+    assert!(!sb.exists("out/members.json"));
+    assert!(!done.stderr.contains("push failed"), "{}", done.stderr);
+}
+
+#[test]
+fn two_resources_pushing_to_one_endpoint_are_refused_at_start() {
+    let sb = Sandbox::new();
+    sb.write("out/.keep", "");
+    push_resource(&sb, "a", "web 10.0.0.1:80\n");
+    push_resource(&sb, "b", "api 10.0.0.2:80\n");
+    let done = onetime(&sb, &[]);
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.contains("both push to unix:"), "{}", done.stderr);
+    assert!(!sb.exists("out/a.json") && !sb.exists("out/b.json"));
+}

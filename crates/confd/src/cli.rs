@@ -139,6 +139,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("backend", Str, backend, "etcd", Sets("backend"), "where the keys come from: etcd, etcdv3, file, env, consul, redis, zookeeper, vault, dynamodb, ssm, rancher"),
     flag!("basic-auth", Bool, basic_auth, "false", Sets("basic_auth"),
         "send -username and -password to the backend (etcd, consul)"),
+    flag!(ours "check-config", Bool, check_config, "false", NoEffect("check_config"), None,
+        "check confd.toml, every template resource and every template (with the full function map) without reading the store; list each error with its file and line, and exit 1 if there is one, else 0"),
     flag!("client-ca-keys", Str, client_ca_keys, "", Sets("client_cakeys"), "PEM file with the CA certificates that sign the backend's certificate"),
     flag!("client-cert", Str, client_cert, "", Sets("client_cert"), "PEM file with this client's TLS certificate"),
     flag!("client-insecure", Bool, client_insecure, "false", Sets("client_insecure"),

@@ -45,6 +45,8 @@ pub struct RawConfig {
     pub auth_type: String,
     pub backend: String,
     pub basic_auth: bool,
+    /// `-check-config`: check the confdir and exit (confd-rs).
+    pub check_config: bool,
     pub client_ca_keys: String,
     pub client_cert: String,
     pub client_insecure: bool,

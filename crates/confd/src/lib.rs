@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod driver;

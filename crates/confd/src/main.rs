@@ -38,12 +38,58 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if invocation.config.check_config {
+        return check_config(&invocation);
+    }
     match configure(&invocation) {
         Ok(config) => start(&config),
         Err(e) => {
             log::log(log::Level::Fatal, &e);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `-check-config`: confd.toml, then every resource and template; no store, no password file,
+/// no DNS. Each problem is one ERROR line; exit 1 if there is any.
+fn check_config(invocation: &cli::Invocation) -> ExitCode {
+    let env: config::Env = std::env::vars().collect();
+    let path = PathBuf::from(&invocation.config.config_file);
+    let loaded = config::read_config_file(&path).map_err(|e| e.to_string()).and_then(|text| {
+        config::load(invocation, text.as_deref(), &env).map_err(|e| e.to_string())
+    });
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            log::error!("{e}");
+            log::error!("-check-config: 1 error");
+            return ExitCode::FAILURE;
+        }
+    };
+    set_up_logging(&loaded.config);
+    for w in &loaded.warnings {
+        log::warning!("{w}");
+    }
+    let raw = &loaded.config.raw;
+    let checked = confd::check::check_confdir(Path::new(&raw.confdir), &raw.prefix);
+    for w in &checked.warnings {
+        log::warning!("{w}");
+    }
+    for e in &checked.errors {
+        log::error!("{e}");
+    }
+    if checked.errors.is_empty() {
+        log::info!(
+            "-check-config: {} resources and {} templates in {} are valid",
+            checked.resources,
+            checked.templates,
+            raw.confdir
+        );
+        ExitCode::SUCCESS
+    } else {
+        let n = checked.errors.len();
+        log::error!("-check-config: {n} error{} in {}", if n == 1 { "" } else { "s" }, raw.confdir);
+        ExitCode::FAILURE
     }
 }
 

@@ -46,20 +46,13 @@ pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, LoadError> {
         );
         return Ok(Loaded::Nothing);
     }
-    let conf_d = confdir.join("conf.d");
-    let meta = std::fs::metadata(&conf_d)
-        .map_err(|source| LoadError::Stat { path: conf_d.clone(), source })?;
-    if !meta.is_dir() {
-        return Err(LoadError::NotADirectory(conf_d));
-    }
-    let mut files = Vec::new();
-    walk(&conf_d, &mut files).map_err(|source| LoadError::Read { path: conf_d.clone(), source })?;
+    let files = resource_files(&confdir.join("conf.d"))?;
     if files.is_empty() {
         log::warning!("Found no templates");
         return Ok(Loaded::Nothing);
     }
     let ctx = ResourceContext::new(confdir, prefix);
-    let mut resources: Vec<TemplateResource> = Vec::with_capacity(files.len());
+    let mut resources = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|source| LoadError::Read { path: file.clone(), source })?;
@@ -67,18 +60,38 @@ pub fn load(confdir: &Path, prefix: &str) -> Result<Loaded, LoadError> {
         for w in warnings {
             log::warning!("{w}");
         }
-        if let Some(target) = &resource.push {
-            if let Some(other) = resources.iter().find(|r| r.push.as_ref() == Some(target)) {
-                return Err(LoadError::SharedPush {
-                    first: other.path.clone(),
-                    second: resource.path.clone(),
-                    target: target.to_string(),
-                });
-            }
-        }
         resources.push(resource);
     }
+    check_push_targets(&resources)?;
     Ok(Loaded::Resources(resources))
+}
+
+/// The resource files under `conf_d`, in the order confd processes them.
+pub fn resource_files(conf_d: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let meta = std::fs::metadata(conf_d)
+        .map_err(|source| LoadError::Stat { path: conf_d.to_path_buf(), source })?;
+    if !meta.is_dir() {
+        return Err(LoadError::NotADirectory(conf_d.to_path_buf()));
+    }
+    let mut files = Vec::new();
+    walk(conf_d, &mut files)
+        .map_err(|source| LoadError::Read { path: conf_d.to_path_buf(), source })?;
+    Ok(files)
+}
+
+/// One endpoint takes one push resource: each push replaces the whole membership.
+pub fn check_push_targets(resources: &[TemplateResource]) -> Result<(), LoadError> {
+    for (i, resource) in resources.iter().enumerate() {
+        let Some(target) = &resource.push else { continue };
+        if let Some(other) = resources[..i].iter().find(|r| r.push.as_ref() == Some(target)) {
+            return Err(LoadError::SharedPush {
+                first: other.path.clone(),
+                second: resource.path.clone(),
+                target: target.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Go's wording for the common I/O errors, as confd prints them.

@@ -63,6 +63,7 @@ const CONFD_FLAGS: &[&str] = &[
 ];
 
 const OUR_FLAGS: &[&str] = &[
+    "check-config",
     "hold-time",
     "log-format",
     "max-removal",
@@ -188,6 +189,7 @@ fn every_flag_sets_its_field() {
         "-wait",
         "500ms:5s",
         "-watch",
+        "-check-config",
     ]);
     let want = RawConfig {
         app_id: "app".into(),
@@ -195,6 +197,7 @@ fn every_flag_sets_its_field() {
         auth_type: "token".into(),
         backend: "file".into(),
         basic_auth: true,
+        check_config: true,
         client_ca_keys: "ca.pem".into(),
         client_cert: "c.pem".into(),
         client_insecure: true,

@@ -197,6 +197,7 @@ watch = true
         auth_type: "token".into(),
         backend: "file".into(),
         basic_auth: true,
+        check_config: false,
         client_ca_keys: "ca.pem".into(),
         client_cert: "c.pem".into(),
         client_insecure: false,

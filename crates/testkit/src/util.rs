@@ -12,25 +12,42 @@ use std::time::{Duration, Instant};
 /// Ports handed out by [`free_port`] in this process, never handed out twice.
 static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 
-/// A TCP port that is free on 127.0.0.1 right now: bind `127.0.0.1:0`, note the port, close.
+/// A TCP port that is free on 127.0.0.1 right now, below the kernel's ephemeral range.
 ///
-/// Within one process (one test binary, all its test threads) no port is returned twice.
-/// Another process may still take the port before the caller binds it; [`crate::EtcdCluster`]
-/// notices "address already in use" and starts again on new ports.
+/// Ports are picked below `net.ipv4.ip_local_port_range`, so the source port of an outgoing
+/// connection (of any test, any process) can never take it before the caller binds it — with
+/// `bind(127.0.0.1:0)` it could, and did under load. Within one process (one test binary, all
+/// its test threads) no port is returned twice. Another process may still bind the port
+/// first; [`crate::EtcdCluster`] notices "address already in use" and starts again on new
+/// ports.
 pub fn free_port() -> u16 {
+    let (low, high) = (10_000u32, ephemeral_start().max(10_001));
     let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let mut seed = std::process::id() ^ now.map_or(1, |d| d.subsec_nanos() | 1);
     for _ in 0..1000 {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap_or_else(|e| panic!("testkit: cannot bind 127.0.0.1:0: {e}"));
-        let port = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("testkit: local_addr of a bound listener: {e}"))
-            .port();
-        if handed_out.insert(port) {
+        // xorshift: enough to spread the tries of concurrent processes
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let port = (low + seed % (high - low)) as u16;
+        if handed_out.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            handed_out.insert(port);
             return port;
         }
     }
-    panic!("testkit: no new free port on 127.0.0.1 after 1000 tries");
+    panic!("testkit: no new free port on 127.0.0.1 in {low}..{high} after 1000 tries");
+}
+
+/// The first port of the kernel's ephemeral range (32768 when it cannot be read).
+fn ephemeral_start() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()))
+        .unwrap_or(32_768)
 }
 
 /// Calls `f` every 20 ms until it returns true (→ true) or `timeout` has passed (→ false).
@@ -129,6 +146,8 @@ mod tests {
         let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
         let set: BTreeSet<u16> = ports.iter().copied().collect();
         assert_eq!(set.len(), ports.len());
+        let ephemeral = ephemeral_start();
+        assert!(ports.iter().all(|&p| u32::from(p) >= 10_000 && u32::from(p) < ephemeral));
         for p in ports.iter().take(5) {
             TcpListener::bind((Ipv4Addr::LOCALHOST, *p)).expect("free port is bindable");
         }

@@ -23,7 +23,9 @@
 //! agent with exit status 1. A keep-alive that works again after an outage rewrites the
 //! registration under the same lease, so whatever happened to the keys meanwhile is repaired.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -52,9 +54,10 @@ pub fn run(cfg: Config) -> i32 {
     let check = match &cfg.check {
         Check::None => "no health check".to_string(),
         c => format!(
-            "check {} every {} (timeout {}, rise {}, fall {})",
+            "check {} every {} ({} while not healthy; timeout {}, rise {}, fall {})",
             c.describe(),
             fmt_duration(cfg.interval),
+            fmt_duration(cfg.start_interval),
             fmt_duration(cfg.timeout),
             cfg.rise,
             cfg.fall
@@ -91,10 +94,15 @@ pub fn run(cfg: Config) -> i32 {
         }
     }
     if cfg.check == Check::None {
-        agent.healthy = true;
+        agent.set_healthy(true);
         agent.reason = "no health check".into();
         agent.due = Some(Instant::now());
-    } else if let Err(e) = spawn_checks(cfg.check.clone(), cfg.interval, cfg.timeout, tx) {
+    } else if let Err(e) = spawn_checks(
+        cfg.check.clone(),
+        Pace { interval: cfg.interval, start_interval: cfg.start_interval, timeout: cfg.timeout },
+        agent.healthy.clone(),
+        tx,
+    ) {
         fatal!("{e}");
         return 1;
     }
@@ -107,7 +115,8 @@ struct Agent {
     ttl: i64,
     rise: u32,
     fall: u32,
-    healthy: bool,
+    /// Shared with the health check thread, which checks faster while it is false.
+    healthy: Arc<AtomicBool>,
     successes: u32,
     failures: u32,
     /// Why the instance is (or is not) to be registered: said with the (de)registration.
@@ -130,7 +139,7 @@ impl Agent {
             ttl: cfg.ttl,
             rise: cfg.rise,
             fall: cfg.fall,
-            healthy: false,
+            healthy: Arc::new(AtomicBool::new(false)),
             successes: 0,
             failures: 0,
             reason: String::new(),
@@ -165,7 +174,7 @@ impl Agent {
 
     /// The etcd action the state calls for.
     fn act(&mut self) -> Result<(), i32> {
-        match (self.healthy, self.registered, self.lease) {
+        match (self.is_healthy(), self.registered, self.lease) {
             (true, false, _) => self.register(),
             (true, true, Some(lease)) => self.keep_alive(lease),
             (false, _, Some(lease)) => self.deregister(lease),
@@ -173,13 +182,21 @@ impl Agent {
         }
     }
 
+    fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::SeqCst)
+    }
+
+    fn set_healthy(&self, healthy: bool) {
+        self.healthy.store(healthy, Ordering::SeqCst);
+    }
+
     fn on_check(&mut self, result: Result<(), String>) {
         match result {
             Ok(()) => {
                 self.failures = 0;
                 self.successes = self.successes.saturating_add(1);
-                if !self.healthy && self.successes >= self.rise {
-                    self.healthy = true;
+                if !self.is_healthy() && self.successes >= self.rise {
+                    self.set_healthy(true);
                     self.last_failure = None;
                     self.reason = match self.successes {
                         1 => "healthy after 1 check".into(),
@@ -191,8 +208,8 @@ impl Agent {
             Err(why) => {
                 self.successes = 0;
                 self.failures = self.failures.saturating_add(1);
-                if self.healthy && self.failures >= self.fall {
-                    self.healthy = false;
+                if self.is_healthy() && self.failures >= self.fall {
+                    self.set_healthy(false);
                     self.reason = match self.failures {
                         1 => format!("health check failed: {why}"),
                         n => format!("health check failed {n} times: {why}"),
@@ -202,7 +219,7 @@ impl Agent {
                     }
                     self.last_failure = Some(why);
                     self.due = Some(Instant::now());
-                } else if self.healthy {
+                } else if self.is_healthy() {
                     warning!("health check failed ({}/{}): {why}", self.failures, self.fall);
                 } else if self.last_failure.as_deref() != Some(why.as_str()) {
                     info!("not healthy: {why}");
@@ -414,21 +431,34 @@ pub(crate) fn keep_alive_interval(ttl: i64) -> Duration {
     Duration::from_millis((ttl.max(1) as u64) * 1000 / 3)
 }
 
+/// How often the health check runs, and for how long.
+struct Pace {
+    /// While the instance is healthy.
+    interval: Duration,
+    /// While it is not (yet): a service that starts answering is registered soon after.
+    start_interval: Duration,
+    timeout: Duration,
+}
+
+/// Runs the check on a thread of its own, at `pace.start_interval` while `healthy` is false
+/// and at `pace.interval` while it is true.
 fn spawn_checks(
     check: Check,
-    interval: Duration,
-    timeout: Duration,
+    pace: Pace,
+    healthy: Arc<AtomicBool>,
     tx: Sender<Event>,
 ) -> Result<(), String> {
     thread::Builder::new()
         .name("health".into())
         .spawn(move || loop {
             let start = Instant::now();
-            let result = check.run(timeout);
+            let result = check.run(pace.timeout);
             if tx.send(Event::Check(result)).is_err() {
                 return;
             }
-            if let Some(rest) = (start + interval).checked_duration_since(Instant::now()) {
+            let every =
+                if healthy.load(Ordering::SeqCst) { pace.interval } else { pace.start_interval };
+            if let Some(rest) = (start + every).checked_duration_since(Instant::now()) {
                 thread::sleep(rest);
             }
         })

@@ -41,6 +41,8 @@ Health (without a check the instance counts as healthy while the agent runs):
                          tcp://HOST:PORT (healthy: the connection is accepted)
   --check-cmd CMD        a command run with /bin/sh -c (healthy: exit status 0)
   --interval D           time between checks (default 5s; units ms, s, m, h)
+  --start-interval D     time between checks while not healthy (default 250ms, at most
+                         --interval): a service that starts answering is registered soon
   --timeout D            time limit of one check (default 2s, at most --interval)
   --rise N               consecutive successes to become healthy (default 2)
   --fall N               consecutive failures to become unhealthy (default 3)
@@ -133,6 +135,7 @@ const AGENT_OPTIONS: &[&str] = &[
     "check",
     "check-cmd",
     "interval",
+    "start-interval",
     "timeout",
     "rise",
     "fall",
@@ -171,6 +174,8 @@ pub struct Config {
     pub registration: Registration,
     pub check: Check,
     pub interval: Duration,
+    /// Between checks while the instance is not healthy (at most `interval`).
+    pub start_interval: Duration,
     pub timeout: Duration,
     pub rise: u32,
     pub fall: u32,
@@ -352,6 +357,8 @@ fn validate(
         (None, None) => Check::None,
     };
     let interval = duration("--interval", raw.one("interval").unwrap_or("5s"))?;
+    let start_interval =
+        duration("--start-interval", raw.one("start-interval").unwrap_or("250ms"))?.min(interval);
     let timeout = match raw.one("timeout") {
         Some(t) => duration("--timeout", t)?,
         None => interval.min(Duration::from_secs(2)),
@@ -369,7 +376,18 @@ fn validate(
 
     let etcd = etcd_options(raw, env, ttl, &mut warnings)?;
 
-    Ok(Config { etcd, registration, check, interval, timeout, rise, fall, ttl, warnings })
+    Ok(Config {
+        etcd,
+        registration,
+        check,
+        interval,
+        start_interval,
+        timeout,
+        rise,
+        fall,
+        ttl,
+        warnings,
+    })
 }
 
 fn validate_docker(
@@ -813,6 +831,7 @@ mod tests {
             (c.interval, c.timeout, c.rise, c.fall, c.ttl),
             (Duration::from_secs(5), Duration::from_secs(2), 2, 3, 10)
         );
+        assert_eq!(c.start_interval, Duration::from_millis(250));
         assert_eq!(c.etcd.endpoints, vec!["http://127.0.0.1:2379".to_string()]);
         assert_eq!(c.etcd.request_timeout, Duration::from_millis(2500));
 
@@ -901,6 +920,7 @@ mod tests {
         assert!(err(&with(&["--ttl", "1"])).contains("from 2 to 86400"));
         assert!(err(&with(&["--interval", "5x"])).contains("expected a duration"));
         assert!(err(&with(&["--interval", "0s"])).contains("at least 1ms"));
+        assert!(err(&with(&["--start-interval", "0s"])).contains("at least 1ms"));
         assert!(err(&with(&["--rise", "0"])).contains("from 1 to 1000"));
         assert!(err(&with(&["--check", "https://a/"])).contains("not supported"));
         assert!(err(&with(&["--check", "ftp://a/"])).contains("expected http://"));

@@ -169,6 +169,45 @@ fn registers_when_healthy_deregisters_when_not_and_on_sigterm() {
     assert_eq!(log.matches("INFO deregistered ").count(), 2, "{log}");
 }
 
+/// While not healthy the agent checks every `--start-interval` (default 250 ms), so a service
+/// that starts answering is registered at once even with a long `--interval`; once healthy it
+/// checks every `--interval`.
+#[test]
+fn checks_are_fast_until_healthy_then_every_interval() {
+    let cluster = EtcdCluster::start(1);
+    let health = Health::start(false);
+    let (addr, url) = (health.addr(), health.url());
+    let args = [
+        "--prefix",
+        "/service_sgin",
+        "--service",
+        "web",
+        "--addr",
+        &addr,
+        "--check",
+        &url,
+        "--interval",
+        "1h",
+        "--ttl",
+        "2",
+    ];
+    let agent = Agent::start(&cluster.endpoints(), &args);
+    let up = format!("/service_sgin/upstream/web/{}-127.0.0.1_{}", hostname(), health.port);
+    thread::sleep(Duration::from_millis(500));
+    health.set(true);
+    // With checks only every hour this could not happen within the test.
+    let took =
+        within(&agent, Duration::from_secs(5), "registered", || get(&cluster, &up).is_some());
+    eprintln!(
+        "registered {took:?} after the service turned healthy (rise 2, start interval 250ms)"
+    );
+    assert!(agent.log().contains("every 3600s (250ms while not healthy"), "{}", agent.log());
+    // Healthy: the next check is an hour away, so a failure now goes unnoticed for a while.
+    health.set(false);
+    thread::sleep(Duration::from_secs(2));
+    assert!(get(&cluster, &up).is_some(), "checked again before --interval: {}", agent.log());
+}
+
 #[test]
 fn killed_agent_keys_expire_with_the_lease() {
     let cluster = EtcdCluster::start(1);

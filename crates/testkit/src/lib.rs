@@ -33,6 +33,7 @@
 
 pub mod docker;
 mod etcd;
+pub mod gateway;
 pub mod nginx;
 mod tls;
 mod util;

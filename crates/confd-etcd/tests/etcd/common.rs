@@ -1,10 +1,9 @@
-//! Helpers for the tests against real etcd: a fast writer (etcd-client directly, with its own
+//! Helpers for the tests against real etcd: a fast writer (etcd's JSON gateway, with its own
 //! fail-over, so 1,000 writes take seconds rather than 1,000 `etcdctl` runs) and a recorder
 //! that applies what a watch delivers to a model of the keys.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -12,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use confd_etcd::{EtcdConfig, Health, Update, WatchEvent};
-use etcd_client::{Client, ConnectOptions, Txn, TxnOp};
+use testkit::gateway::Gateway;
 
 pub fn config(endpoints: &[String]) -> EtcdConfig {
     EtcdConfig::new(endpoints.to_vec())
@@ -22,46 +21,31 @@ pub fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-/// Writes with etcd-client, one client per endpoint, moving to the next endpoint on any
-/// failure (1 s per attempt), for up to 60 s per write. A write retried after a timeout may
-/// be applied twice, which leaves the same final state.
+/// Writes through etcd's JSON gateway, one connection per endpoint, moving to the next
+/// endpoint on any failure (1 s per attempt), for up to 60 s per write. A write retried after
+/// a timeout may be applied twice, which leaves the same final state.
 pub struct Writer {
-    rt: tokio::runtime::Runtime,
-    clients: Vec<Client>,
+    gateways: Vec<Mutex<Gateway>>,
     next: AtomicUsize,
 }
 
 impl Writer {
     pub fn new(endpoints: &[String]) -> Writer {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let clients = endpoints
+        let gateways = endpoints
             .iter()
-            .map(|e| {
-                let opts = ConnectOptions::new()
-                    .with_timeout(Duration::from_secs(1))
-                    .with_connect_timeout(Duration::from_secs(1))
-                    .with_keep_alive(Duration::from_secs(1), Duration::from_secs(1));
-                rt.block_on(Client::connect([e.as_str()], Some(opts))).unwrap()
-            })
+            .map(|e| Mutex::new(Gateway::with_timeout(e, Duration::from_secs(1))))
             .collect();
-        Writer { rt, clients, next: AtomicUsize::new(0) }
+        Writer { gateways, next: AtomicUsize::new(0) }
     }
 
-    fn run<T, F, Fut>(&self, what: &str, f: F) -> T
-    where
-        F: Fn(Client) -> Fut,
-        Fut: Future<Output = Result<T, etcd_client::Error>>,
-    {
+    fn run(&self, what: &str, f: impl Fn(&mut Gateway) -> Result<(), String>) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let i = self.next.load(Ordering::Relaxed) % self.clients.len();
-            let r = self.rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(1), f(self.clients[i].clone())).await
-            });
+            let i = self.next.load(Ordering::Relaxed) % self.gateways.len();
+            let r = f(&mut self.gateways[i].lock().unwrap_or_else(|e| e.into_inner()));
             match r {
-                Ok(Ok(v)) => return v,
-                Ok(Err(e)) => eprintln!("writer: {what} on endpoint {i}: {e}; next endpoint"),
-                Err(_) => eprintln!("writer: {what} on endpoint {i}: timeout; next endpoint"),
+                Ok(()) => return,
+                Err(e) => eprintln!("writer: {what} on endpoint {i}: {e}; next endpoint"),
             }
             assert!(Instant::now() < deadline, "writer: {what} failed for 60 s");
             self.next.fetch_add(1, Ordering::Relaxed);
@@ -70,32 +54,18 @@ impl Writer {
     }
 
     pub fn put(&self, key: &str, value: &str) {
-        self.run("put", |mut c| {
-            let (k, v) = (key.to_string(), value.to_string());
-            async move { c.put(k, v, None).await.map(|_| ()) }
-        })
+        self.run("put", |g| g.put(key, value))
     }
 
     pub fn del(&self, key: &str) {
-        self.run("del", |mut c| {
-            let k = key.to_string();
-            async move { c.delete(k, None).await.map(|_| ()) }
-        })
+        self.run("del", |g| g.del(key))
     }
 
     /// One transaction: puts (value `Some`) and deletes (`None`).
     pub fn txn(&self, ops: &[(&str, Option<&str>)]) {
-        let ops: Vec<TxnOp> = ops
-            .iter()
-            .map(|(k, v)| match v {
-                Some(v) => TxnOp::put(*k, *v, None),
-                None => TxnOp::delete(*k, None),
-            })
-            .collect();
-        self.run("txn", |mut c| {
-            let txn = Txn::new().and_then(ops.clone());
-            async move { c.txn(txn).await.map(|_| ()) }
-        })
+        let puts: Vec<(&str, &str)> = ops.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+        let dels: Vec<&str> = ops.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+        self.run("txn", |g| g.txn(&puts, &dels))
     }
 }
 

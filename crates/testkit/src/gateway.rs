@@ -1,0 +1,154 @@
+//! A minimal HTTP/1.1 client for etcd's JSON gateway (`/v3/kv/*`), on one keep-alive
+//! connection: writes in about a millisecond each, so tests can make thousands of changes and
+//! time what confd does with them rather than `etcdctl`'s start-up.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `POST /v3/kv/put` and `/v3/kv/deleterange` to one member's gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    conn: Option<BufReader<TcpStream>>,
+    /// For connecting, and for each read and write.
+    timeout: Duration,
+}
+
+impl Gateway {
+    /// A gateway client for `http://127.0.0.1:PORT`, with 1 s to connect and 3 s per read or
+    /// write.
+    pub fn new(endpoint: &str) -> Gateway {
+        Gateway::with_timeout(endpoint, Duration::from_secs(3))
+    }
+
+    /// The same, with `timeout` to connect and per read or write (a hung member costs that).
+    pub fn with_timeout(endpoint: &str, timeout: Duration) -> Gateway {
+        let hostport = endpoint.strip_prefix("http://").expect("a plain http:// endpoint");
+        Gateway { addr: hostport.parse().expect("127.0.0.1:PORT"), conn: None, timeout }
+    }
+
+    pub fn put(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let body = format!(
+            "{{\"key\":\"{}\",\"value\":\"{}\"}}",
+            base64(key.as_bytes()),
+            base64(value.as_bytes())
+        );
+        self.call("/v3/kv/put", &body)
+    }
+
+    pub fn del(&mut self, key: &str) -> Result<(), String> {
+        self.call("/v3/kv/deleterange", &format!("{{\"key\":\"{}\"}}", base64(key.as_bytes())))
+    }
+
+    /// One transaction (one revision) of puts and deletes.
+    pub fn txn(&mut self, puts: &[(&str, &str)], dels: &[&str]) -> Result<(), String> {
+        let mut ops: Vec<String> = puts
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{{\"request_put\":{{\"key\":\"{}\",\"value\":\"{}\"}}}}",
+                    base64(k.as_bytes()),
+                    base64(v.as_bytes())
+                )
+            })
+            .collect();
+        ops.extend(dels.iter().map(|k| {
+            format!("{{\"request_delete_range\":{{\"key\":\"{}\"}}}}", base64(k.as_bytes()))
+        }));
+        self.call("/v3/kv/txn", &format!("{{\"success\":[{}]}}", ops.join(",")))
+    }
+
+    /// One request; the connection is dropped (and made again next time) after any failure.
+    pub fn call(&mut self, path: &str, body: &str) -> Result<(), String> {
+        let result = self.try_call(path, body);
+        if result.is_err() {
+            self.conn = None;
+        }
+        result.map_err(|e| format!("{} {path}: {e}", self.addr))
+    }
+
+    pub fn try_call(&mut self, path: &str, body: &str) -> Result<(), String> {
+        if self.conn.is_none() {
+            let s =
+                TcpStream::connect_timeout(&self.addr, self.timeout.min(Duration::from_secs(1)))
+                    .map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(self.timeout)).map_err(|e| e.to_string())?;
+            s.set_write_timeout(Some(self.timeout)).map_err(|e| e.to_string())?;
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+            self.conn = Some(BufReader::new(s));
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        conn.get_mut().write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+        let mut status = String::new();
+        conn.read_line(&mut status).map_err(|e| e.to_string())?;
+        if status.is_empty() {
+            return Err("connection closed".into());
+        }
+        let (mut length, mut chunked, mut close) = (None, false, false);
+        loop {
+            let mut line = String::new();
+            conn.read_line(&mut line).map_err(|e| e.to_string())?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = Some(v.trim().parse::<usize>().map_err(|e| e.to_string())?);
+            } else if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            } else if lower.starts_with("connection:") && lower.contains("close") {
+                close = true;
+            }
+        }
+        let mut response = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                conn.read_line(&mut size).map_err(|e| e.to_string())?;
+                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+                let mut chunk = vec![0; size + 2];
+                conn.read_exact(&mut chunk).map_err(|e| e.to_string())?;
+                if size == 0 {
+                    break;
+                }
+                response.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(n) = length {
+            response.resize(n, 0);
+            conn.read_exact(&mut response).map_err(|e| e.to_string())?;
+        } else {
+            return Err(format!("response without a length: {}", status.trim()));
+        }
+        if close {
+            self.conn = None;
+        }
+        let response = String::from_utf8_lossy(&response);
+        if status.split_whitespace().nth(1) != Some("200") || response.contains("\"error\"") {
+            return Err(format!("{}: {response}", status.trim()));
+        }
+        Ok(())
+    }
+}

@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite needs: real etcd for the etcd tests, openssl for their TLS
-# certificates, protoc to build the etcd client, chattr (e2fsprogs) for the read-only-dest test,
+# certificates, chattr (e2fsprogs) for the read-only-dest test,
 # busybox-static for the image the Docker tests build, nginx and curl for the end-to-end test,
 # nginx's Lua module (libnginx-mod-http-lua, lua-cjson) for the live-membership tests.
-PACKAGES=(etcd-server etcd-client openssl e2fsprogs protobuf-compiler busybox-static nginx curl
+PACKAGES=(etcd-server etcd-client openssl e2fsprogs busybox-static nginx curl
   libnginx-mod-http-lua lua-cjson)
 
 install_packages() {

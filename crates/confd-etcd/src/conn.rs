@@ -1,32 +1,30 @@
-//! The connection layer: one etcd-client `Client` per endpoint, and fail-over between them.
+//! The connection layer: one [`Client`] (`crate::rpc`) per endpoint, and fail-over between
+//! them.
 //!
-//! etcd-client balances every call over all endpoints with tonic's p2c balancer, which keeps
-//! choosing a dead endpoint (a third of the calls fail with one member down) and never retries;
-//! a SIGSTOPped member makes a call hang until its timeout. So each endpoint gets its own
-//! client, and this layer decides where a call goes: the endpoint that last worked, then the
-//! others in turn, with a small jittered backoff between attempts. A dead member costs one
-//! refused connection (under a millisecond), a hung one costs one request timeout; after that
-//! calls stay on the member that answered.
+//! A balancer over all endpoints (tonic's p2c, as client libraries use) keeps choosing a dead
+//! endpoint and never retries; a SIGSTOPped member makes a call hang until its timeout. So each
+//! endpoint gets its own client, and this layer decides where a call goes: the endpoint that
+//! last worked, then the others in turn, with a small jittered backoff between attempts. A
+//! dead member costs one refused connection (under a millisecond), a hung one costs one
+//! request timeout; after that calls stay on the member that answered.
 //!
 //! Every client is built with a request timeout, a connect timeout, HTTP/2 keep-alive (also
-//! while idle, so a hung member under an idle watch stream is noticed), `require_leader` (a
-//! member cut off from the leader refuses, rather than serves stale data or a silent watch),
-//! and, with a user, automatic token refresh. With a user, `Client::connect` authenticates
-//! eagerly, so connecting is itself an attempt that can fail over.
+//! while idle, so a hung member under an idle watch stream is noticed), `hasleader` (a member
+//! cut off from the leader refuses, rather than serves stale data or a silent watch), and,
+//! with a user, its auth token, renewed when etcd says it expired. With a user,
+//! [`Client::connect`] authenticates eagerly, so connecting is itself an attempt that can
+//! fail over.
 
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
 use crate::error::{classify, fmt_duration, Attempt, EtcdError, Failure};
+use crate::rpc::{Client, Options, RpcError};
 use crate::EtcdConfig;
-
-/// Largest message accepted from etcd (the default of 4 MiB is too small for one big
-/// transaction's watch response).
-pub(crate) const MAX_MESSAGE: usize = 256 << 20;
 
 /// Where a system CA bundle usually is, for `https://` endpoints without `-client-ca-keys`.
 const SYSTEM_CA_BUNDLES: &[&str] = &[
@@ -45,7 +43,7 @@ pub(crate) struct Conn {
 
 struct Slot {
     url: String,
-    options: ConnectOptions,
+    options: Options,
     client: tokio::sync::Mutex<Option<Client>>,
 }
 
@@ -73,18 +71,18 @@ impl Conn {
             Some(t) => Some(load_tls(t)?),
             None => None,
         };
-        let mut base = ConnectOptions::new()
-            .with_timeout(cfg.request_timeout)
-            .with_connect_timeout(cfg.connect_timeout)
-            .with_keep_alive(cfg.keepalive.0, cfg.keepalive.1)
-            .with_keep_alive_while_idle(true)
-            .with_require_leader(true);
-        if let Some(user) = &cfg.username {
-            let password = cfg.password.clone().unwrap_or_default();
-            base = base.with_user(user.clone(), password).with_auto_token_refresh(true);
-        }
+        let base = Options {
+            request_timeout: cfg.request_timeout,
+            connect_timeout: cfg.connect_timeout,
+            keepalive: cfg.keepalive,
+            tls: None,
+            user: cfg
+                .username
+                .as_ref()
+                .map(|user| (user.clone(), cfg.password.clone().unwrap_or_default())),
+        };
         let mut slots = Vec::new();
-        let mut system_roots: Option<TlsOptions> = None;
+        let mut system_roots: Option<ClientTlsConfig> = None;
         for raw in &cfg.endpoints {
             let url = raw.trim().to_string();
             if url.is_empty() {
@@ -118,7 +116,7 @@ impl Conn {
                         system_roots.clone().expect("set above")
                     }
                 };
-                options = options.with_tls(t);
+                options.tls = Some(t);
             }
             slots.push(Slot { url, options, client: tokio::sync::Mutex::new(None) });
         }
@@ -160,7 +158,7 @@ impl Conn {
             return Ok(c.clone());
         }
         let budget = self.connect_timeout + self.request_timeout;
-        let connect = Client::connect([slot.url.as_str()], Some(slot.options.clone()));
+        let connect = Client::connect(&slot.url, &slot.options);
         match tokio::time::timeout(budget, connect).await {
             Err(_) => Err(Failure::Transient {
                 message: format!("no answer within {}", fmt_duration(budget)),
@@ -219,7 +217,7 @@ impl Conn {
     pub(crate) async fn call<T, F, Fut>(&self, mut f: F) -> Result<T, CallError>
     where
         F: FnMut(Client) -> Fut,
-        Fut: Future<Output = Result<T, etcd_client::Error>>,
+        Fut: Future<Output = Result<T, RpcError>>,
     {
         let n = self.slots.len();
         let attempts = n.max(3);
@@ -241,7 +239,7 @@ impl Conn {
                         Ok(Err(e)) => match classify(e, &self.slots[i].url) {
                             Failure::TokenExpired => {
                                 // Authenticate again for the next attempt.
-                                let message = match client.refresh_token().await {
+                                let message = match client.authenticate().await {
                                     Ok(()) => "auth token expired; authenticated again".into(),
                                     Err(e) => format!("auth token expired; {e}"),
                                 };
@@ -305,14 +303,14 @@ pub(crate) fn give_up(
     }
 }
 
-fn load_tls(t: &crate::TlsConfig) -> Result<TlsOptions, EtcdError> {
+fn load_tls(t: &crate::TlsConfig) -> Result<ClientTlsConfig, EtcdError> {
     let read = |what: &str, path: &std::path::Path| {
         std::fs::read(path).map_err(|e| EtcdError::Tls {
             endpoint: None,
             detail: format!("cannot read the {what} {}: {e}", path.display()),
         })
     };
-    let mut opts = TlsOptions::new();
+    let mut opts = ClientTlsConfig::new();
     match &t.ca {
         Some(ca) => opts = opts.ca_certificate(Certificate::from_pem(read("CA file", ca)?)),
         None => opts = opts.ca_certificate(Certificate::from_pem(system_bundle()?)),
@@ -338,12 +336,12 @@ fn load_tls(t: &crate::TlsConfig) -> Result<TlsOptions, EtcdError> {
     Ok(opts)
 }
 
-fn system_tls(url: &str) -> Result<TlsOptions, EtcdError> {
+fn system_tls(url: &str) -> Result<ClientTlsConfig, EtcdError> {
     let bundle = system_bundle().map_err(|e| match e {
         EtcdError::Tls { detail, .. } => EtcdError::Tls { endpoint: Some(url.to_string()), detail },
         other => other,
     })?;
-    Ok(TlsOptions::new().ca_certificate(Certificate::from_pem(bundle)))
+    Ok(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(bundle)))
 }
 
 fn system_bundle() -> Result<Vec<u8>, EtcdError> {

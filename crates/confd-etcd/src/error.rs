@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::rpc::RpcError;
+
 /// An error from the etcd backend. `Display` says what happened, where, and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -123,26 +125,27 @@ pub(crate) enum Failure {
     Compacted,
     /// Permission denied; the caller knows which prefix.
     PermissionDenied,
-    /// The auth token expired and etcd-client did not refresh it (it recognises only some
-    /// forms of the error; a watch stream reports it as the stream's error): authenticate
-    /// again, then retry.
+    /// The auth token expired (etcd says "invalid auth token"; a watch stream reports it as
+    /// the stream's error): authenticate again, then retry.
     TokenExpired,
     /// Anything else is final for this call.
     Fatal(EtcdError),
 }
 
-/// Sorts an etcd-client error into what the layer does with it.
-pub(crate) fn classify(err: etcd_client::Error, endpoint: &str) -> Failure {
-    use etcd_client::Error as E;
+/// Sorts a failed call into what the layer does with it.
+pub(crate) fn classify(err: RpcError, endpoint: &str) -> Failure {
     match err {
-        E::GRpcStatus(status) if status.message().contains("invalid auth token") => {
+        RpcError::Status(status) if status.message().contains("invalid auth token") => {
             Failure::TokenExpired
         }
-        E::GRpcStatus(status) => {
+        RpcError::Status(status) => {
             let message = status_detail(&status);
             classify_status(status.code(), &message, endpoint)
         }
-        E::TransportError(e) => {
+        RpcError::Transport(e) if is_invalid_uri(&e) => {
+            Failure::Fatal(EtcdError::Config(format!("endpoint {endpoint}: {}", chain(&e))))
+        }
+        RpcError::Transport(e) => {
             let message = chain(&e);
             Failure::Transient {
                 tls: looks_like_tls_on(&message, endpoint),
@@ -150,16 +153,20 @@ pub(crate) fn classify(err: etcd_client::Error, endpoint: &str) -> Failure {
                 message,
             }
         }
-        E::IoError(e) => Failure::Transient { message: e.to_string(), tls: false, timeout: false },
-        E::WatchError(m) => Failure::Transient { message: m, tls: false, timeout: false },
-        E::InvalidUri(e) => Failure::Fatal(EtcdError::Config(format!("endpoint {endpoint}: {e}"))),
-        E::InvalidArgs(m) => Failure::Fatal(EtcdError::Config(format!("endpoint {endpoint}: {m}"))),
-        other => Failure::Fatal(EtcdError::Etcd {
-            endpoint: endpoint.to_string(),
-            code: "client".to_string(),
-            message: other.to_string(),
-        }),
+        RpcError::Stream(m) => Failure::Transient { message: m, tls: false, timeout: false },
     }
+}
+
+/// Whether the endpoint itself could not be turned into a URI (a configuration error).
+fn is_invalid_uri(e: &tonic::transport::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tonic::codegen::http::uri::InvalidUri>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 pub(crate) fn classify_status(code: tonic::Code, message: &str, endpoint: &str) -> Failure {

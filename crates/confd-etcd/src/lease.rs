@@ -13,7 +13,8 @@
 //! success branch. So `Txn::new().or_else([put(k, "")])` asks "may I write `k`?" without ever
 //! writing it: [`check_writable`] and the error of a refused write use that to name the key.
 
-use etcd_client::{Error as E, PutOptions, Txn, TxnOp};
+use crate::rpc::proto::{RangeRequest, RequestOp, TxnRequest};
+use crate::rpc::{delete_op, is_lease_not_found, put_op, range, RpcError};
 
 use crate::conn::{CallError, Conn};
 use crate::error::EtcdError;
@@ -38,33 +39,19 @@ pub(crate) async fn grant(conn: &Conn, ttl: i64) -> Result<Lease, EtcdError> {
         return Err(EtcdError::Config(format!("a lease TTL must be at least 1 s, not {ttl}")));
     }
     let resp = conn
-        .call(|mut c| async move { c.lease_grant(ttl, None).await })
+        .call(|c| async move { c.lease_grant(ttl).await })
         .await
         .map_err(|e| lease_error(conn, e, None))?;
-    Ok(Lease { id: resp.id(), ttl: resp.ttl() })
+    Ok(Lease { id: resp.id, ttl: resp.ttl })
 }
 
 /// One keep-alive round: `Some(ttl)` when the lease was renewed (`ttl` seconds from now),
 /// `None` when it no longer exists.
 pub(crate) async fn keep_alive(conn: &Conn, lease: LeaseId) -> Result<Option<i64>, EtcdError> {
-    conn.call(|mut c| async move {
-        // etcd-client's `keep_alive` opens the stream, renews once and checks the answer, but
-        // keeps the TTL to itself: renew a second time on the same stream to learn it.
-        let (mut keeper, mut stream) = match c.lease_keep_alive(lease).await {
-            Ok(ks) => ks,
-            Err(E::LeaseKeepAliveError(m)) if m.contains("not found") => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        keeper.keep_alive().await?;
-        match stream.message().await? {
-            Some(r) if r.ttl() > 0 => Ok(Some(r.ttl())),
-            Some(_) => Ok(None),
-            // The stream ended before answering: another attempt (another member) may do.
-            None => Err(E::WatchError("the keep-alive stream ended without an answer".into())),
-        }
-    })
-    .await
-    .map_err(|e| lease_error(conn, e, Some(lease)))
+    // A stream that ends before answering fails the attempt: another member may do.
+    conn.call(|c| async move { c.lease_keep_alive(lease).await })
+        .await
+        .map_err(|e| lease_error(conn, e, Some(lease)))
 }
 
 pub(crate) async fn register(
@@ -75,24 +62,24 @@ pub(crate) async fn register(
 ) -> Result<(), EtcdError> {
     let mut ops = Vec::with_capacity(shared.len() + leased.len());
     for (k, v) in shared {
-        ops.push(TxnOp::put(k.as_str(), v.as_str(), None));
+        ops.push(put_op(k, v, 0));
     }
     for (k, v) in leased {
-        ops.push(TxnOp::put(k.as_str(), v.as_str(), Some(PutOptions::new().with_lease(lease))));
+        ops.push(put_op(k, v, lease));
     }
     let keys: Vec<&str> = shared.iter().chain(leased).map(|(k, _)| k.as_str()).collect();
     one_txn(conn, ops, &keys, Some(lease)).await
 }
 
 pub(crate) async fn deregister(conn: &Conn, keys: &[String]) -> Result<(), EtcdError> {
-    let ops = keys.iter().map(|k| TxnOp::delete(k.as_str(), None)).collect();
+    let ops = keys.iter().map(|k| delete_op(k)).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     one_txn(conn, ops, &keys, None).await
 }
 
 pub(crate) async fn revoke(conn: &Conn, lease: LeaseId) -> Result<(), EtcdError> {
     let r = conn
-        .call(|mut c| async move {
+        .call(|c| async move {
             match lease_missing(c.lease_revoke(lease).await) {
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
@@ -128,7 +115,7 @@ pub(crate) async fn check_writable(conn: &Conn, keys: &[String]) -> Result<(), E
 /// Runs `ops` as one transaction (all or nothing). `lease`: the lease the puts are under.
 async fn one_txn(
     conn: &Conn,
-    ops: Vec<TxnOp>,
+    ops: Vec<RequestOp>,
     keys: &[&str],
     lease: Option<LeaseId>,
 ) -> Result<(), EtcdError> {
@@ -141,9 +128,9 @@ async fn one_txn(
             ops.len()
         )));
     }
-    let txn = Txn::new().and_then(ops);
+    let txn = TxnRequest { success: ops, failure: Vec::new() };
     let r = conn
-        .call(|mut c| {
+        .call(|c| {
             let txn = txn.clone();
             async move { lease_missing(c.txn(txn).await) }
         })
@@ -163,15 +150,13 @@ async fn one_txn(
 pub(crate) async fn keys_below(conn: &Conn, dir: &str) -> Result<Vec<String>, EtcdError> {
     let dir = dir.trim_end_matches('/');
     let (start, end) = (format!("{dir}/"), format!("{dir}0"));
-    conn.call(|mut c| {
-        let (start, end) = (start.clone(), end.clone());
-        async move {
-            let opts = etcd_client::GetOptions::new().with_range(end).with_keys_only();
-            c.get(start, Some(opts)).await
-        }
+    conn.call(|c| {
+        let req =
+            RangeRequest { keys_only: true, ..range(start.clone().into(), end.clone().into()) };
+        async move { c.range(req).await }
     })
     .await
-    .map(|r| r.kvs().iter().map(|kv| String::from_utf8_lossy(kv.key()).into_owned()).collect())
+    .map(|r| r.kvs.iter().map(|kv| String::from_utf8_lossy(&kv.key).into_owned()).collect())
     .map_err(|e| match e {
         CallError::PermissionDenied { endpoint } => EtcdError::PermissionDenied {
             prefix: format!("{dir}/"),
@@ -183,22 +168,20 @@ pub(crate) async fn keys_below(conn: &Conn, dir: &str) -> Result<Vec<String>, Et
 }
 
 /// `Ok(None)` for etcd's "requested lease not found".
-fn lease_missing<T>(r: Result<T, E>) -> Result<Option<T>, E> {
+fn lease_missing<T>(r: Result<T, RpcError>) -> Result<Option<T>, RpcError> {
     match r {
-        Err(E::GRpcStatus(s))
-            if s.code() == tonic::Code::NotFound && s.message().contains("lease not found") =>
-        {
-            Ok(None)
-        }
+        Err(RpcError::Status(s)) if is_lease_not_found(&s) => Ok(None),
         r => r.map(Some),
     }
 }
 
 /// Asks whether all `keys` may be written, writing nothing (see the module comment).
 async fn probe(conn: &Conn, keys: &[&str]) -> Result<(), CallError> {
-    let ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::put(*k, "", None)).collect();
-    let txn = Txn::new().or_else(ops);
-    conn.call(|mut c| {
+    let ops: Vec<RequestOp> = keys.iter().map(|k| put_op(k, "", 0)).collect();
+    // In the failure branch, which a transaction without comparisons never takes: etcd checks
+    // the permission to write every key, and writes none.
+    let txn = TxnRequest { success: Vec::new(), failure: ops };
+    conn.call(|c| {
         let txn = txn.clone();
         async move { c.txn(txn).await.map(|_| ()) }
     })

@@ -8,13 +8,14 @@
 //!
 //! # Theory of operation
 //!
-//! **Connections** (`conn`). One etcd-client `Client` per endpoint, and our own fail-over
-//! between them: a call goes to the endpoint that last answered, then to the others in turn,
-//! with a jittered backoff, at least three attempts (etcd-client's own balancer keeps picking a
-//! dead member and never retries). Every client has a request timeout, a connect timeout,
-//! HTTP/2 keep-alive (also while idle), `require_leader`, and with a user, automatic token
-//! refresh. A dead member costs one refused connection, a hung (SIGSTOPped) one costs one
-//! request timeout; neither can hang a call. Errors are sorted into [`EtcdError`]s that say
+//! **Connections** (`conn`, `rpc`). One gRPC client per endpoint (`rpc`: tonic, with etcd's
+//! messages written out in `rpc/proto.rs`, so building needs no `protoc`), and our own
+//! fail-over between them: a call goes to the endpoint that last answered, then to the others
+//! in turn, with a jittered backoff, at least three attempts (a balancer over all endpoints
+//! keeps picking a dead member and never retries). Every client has a request timeout, a
+//! connect timeout, HTTP/2 keep-alive (also while idle), `hasleader`, and with a user, its auth
+//! token, renewed when etcd says it expired. A dead member costs one refused connection, a
+//! hung (SIGSTOPped) one costs one request timeout; neither can hang a call. Errors are sorted into [`EtcdError`]s that say
 //! what to check: unreachable (each endpoint and what happened there), timeout, wrong user or
 //! password, permission denied (naming the prefix), TLS (naming the handshake failure).
 //!
@@ -55,6 +56,7 @@ mod error;
 mod lease;
 mod prefix;
 mod read;
+mod rpc;
 mod watch;
 
 use std::collections::BTreeMap;

@@ -10,11 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{GetOptions, GetResponse, Txn, TxnOp, TxnOpResponse};
-
-use crate::conn::{CallError, Conn, MAX_MESSAGE};
+use crate::conn::{CallError, Conn};
 use crate::error::EtcdError;
 use crate::prefix::{EtcdRanges, KeyRange, Prefix};
+use crate::rpc::proto::{response_op::Response, RangeRequest, RangeResponse, TxnRequest};
+use crate::rpc::{get_op, range};
 use crate::Snapshot;
 
 /// etcd's default `--max-txn-ops`, and confd's batch size.
@@ -51,15 +51,14 @@ enum ReadError {
     Error(EtcdError),
 }
 
-fn options(range: &KeyRange, revision: i64) -> GetOptions {
-    let mut o = GetOptions::new();
-    if !range.end.is_empty() {
-        o = o.with_range(range.end.clone()).with_limit(PAGE);
+/// The request for one page of `r` at `revision` (0: the current one).
+fn request(r: &KeyRange, revision: i64) -> RangeRequest {
+    let mut req = range(r.key.clone(), r.end.clone());
+    if !r.end.is_empty() {
+        req.limit = PAGE;
     }
-    if revision > 0 {
-        o = o.with_revision(revision);
-    }
-    o
+    req.revision = revision;
+    req
 }
 
 async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadError> {
@@ -73,16 +72,14 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
     let mut pages: Vec<Op> = Vec::new();
 
     for batch in ops.chunks(MAX_TXN_OPS) {
-        let txn = Txn::new().and_then(
-            batch
-                .iter()
-                .map(|op| TxnOp::get(op.range.key.clone(), Some(options(&op.range, revision))))
-                .collect::<Vec<_>>(),
-        );
+        let txn = TxnRequest {
+            success: batch.iter().map(|op| get_op(request(&op.range, revision))).collect(),
+            failure: Vec::new(),
+        };
         let resp = conn
             .call(|c| {
                 let txn = txn.clone();
-                async move { c.kv_client().max_decoding_message_size(MAX_MESSAGE).txn(txn).await }
+                async move { c.txn(txn).await }
             })
             .await;
         let resp = match resp {
@@ -90,11 +87,11 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
             Err(e) => return Err(explain(conn, e, batch, prefixes, revision).await),
         };
         if revision == 0 {
-            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            revision = resp.header.as_ref().map_or(0, |h| h.revision);
         }
-        for (op, r) in batch.iter().zip(resp.op_responses()) {
-            if let TxnOpResponse::Get(g) = r {
-                absorb(&mut kvs, op, &g, &prefixes[op.prefix], &mut pages);
+        for (op, r) in batch.iter().zip(&resp.responses) {
+            if let Some(Response::Range(g)) = &r.response {
+                absorb(&mut kvs, op, g, &prefixes[op.prefix], &mut pages);
             }
         }
     }
@@ -102,10 +99,8 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
     while let Some(op) = pages.pop() {
         let resp = conn
             .call(|c| {
-                let (key, o) = (op.range.key.clone(), options(&op.range, revision));
-                async move {
-                    c.kv_client().max_decoding_message_size(MAX_MESSAGE).get(key, Some(o)).await
-                }
+                let req = request(&op.range, revision);
+                async move { c.range(req).await }
             })
             .await;
         let resp = match resp {
@@ -123,19 +118,19 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
 fn absorb(
     kvs: &mut BTreeMap<String, String>,
     op: &Op,
-    g: &GetResponse,
+    g: &RangeResponse,
     prefix: &Prefix,
     pages: &mut Vec<Op>,
 ) {
-    for kv in g.kvs() {
-        let key = String::from_utf8_lossy(kv.key());
+    for kv in &g.kvs {
+        let key = String::from_utf8_lossy(&kv.key);
         if prefix.selects(&key) {
-            kvs.insert(key.into_owned(), String::from_utf8_lossy(kv.value()).into_owned());
+            kvs.insert(key.into_owned(), String::from_utf8_lossy(&kv.value).into_owned());
         }
     }
-    if g.more() {
-        if let Some(last) = g.kvs().last() {
-            let mut next = last.key().to_vec();
+    if g.more {
+        if let Some(last) = g.kvs.last() {
+            let mut next = last.key.clone();
             next.push(0);
             pages.push(Op {
                 range: KeyRange { key: next, end: op.range.end.clone() },
@@ -160,12 +155,11 @@ async fn explain(
         CallError::PermissionDenied { endpoint } => {
             let mut denied = None;
             'probe: for op in batch {
-                let o = options(&op.range, revision).with_count_only();
-                let key = op.range.key.clone();
+                let req = RangeRequest { count_only: true, ..request(&op.range, revision) };
                 let r = conn
                     .call(|c| {
-                        let (key, o) = (key.clone(), o.clone());
-                        async move { c.kv_client().get(key, Some(o)).await }
+                        let req = req.clone();
+                        async move { c.range(req).await }
                     })
                     .await;
                 if let Err(CallError::PermissionDenied { .. }) = r {

@@ -20,7 +20,7 @@
 //!
 //! etcd 3.4 checks a new watcher against the stream's auth token and answers an expired token
 //! by cancelling the watcher ("invalid auth token", or "permission denied") rather than with
-//! an error etcd-client would recognise: the supervisor authenticates again and retries, once
+//! an error status: the supervisor authenticates again and retries, once
 //! until a stream is established, so that a real refusal is reported (once) and not looped on.
 
 use std::collections::{HashMap, VecDeque};
@@ -28,11 +28,11 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, EventType, GetOptions, WatchOptions, WatchResponse};
-
-use crate::conn::{give_up, Backoff, Conn, MAX_MESSAGE};
+use crate::conn::{give_up, Backoff, Conn};
 use crate::error::{classify, fmt_duration, Attempt, EtcdError, Failure};
 use crate::prefix::{EtcdRanges, Prefix};
+use crate::rpc::proto::{EventType, RangeRequest, WatchRequest, WatchResponse};
+use crate::rpc::{create_watch, progress_request, range, Client, RpcError};
 use crate::{read, Health, Update, WatchEvent};
 
 mod state;
@@ -258,13 +258,9 @@ impl Supervisor {
         }
     }
 
-    fn create_options(&self, idx: usize) -> (Vec<u8>, WatchOptions) {
+    fn create_request(&self, idx: usize) -> WatchRequest {
         let watcher = &self.state.watchers()[idx];
-        let opts = WatchOptions::new()
-            .with_range(watcher.range.end.clone())
-            .with_start_revision(watcher.next)
-            .with_progress_notify();
-        (watcher.range.key.clone(), opts)
+        create_watch(watcher.range.key.clone(), watcher.range.end.clone(), watcher.next)
     }
 
     /// One stream on endpoint `i`, until it ends. Sets `established` once every watcher has
@@ -275,9 +271,7 @@ impl Supervisor {
             Ok(c) => c,
             Err(f) => return End::Failed(StreamFailure::from_failure(f, &url)),
         };
-        let (key, opts) = self.create_options(0);
-        let mut watch_client = client.watch_client().max_decoding_message_size(MAX_MESSAGE);
-        let open = watch_client.watch(key, Some(opts));
+        let open = client.watch(self.create_request(0));
         let limit = self.conn.request_timeout + Duration::from_secs(1);
         let stream = match tokio::time::timeout(limit, open).await {
             Err(_) => {
@@ -289,7 +283,7 @@ impl Supervisor {
             Ok(Err(e)) => return self.failure(&client, classify(e, &url), &url).await,
             Ok(Ok(s)) => s,
         };
-        let (mut sender, mut responses) = stream.split();
+        let (mut sender, mut responses) = stream;
 
         self.state.new_stream();
         let mut s = StreamState {
@@ -313,7 +307,7 @@ impl Supervisor {
                     last_message = Instant::now();
                     progress_sent = None;
                     let resp = match msg {
-                        Err(e) => return self.failure(&client, classify(e, &url), &url).await,
+                        Err(e) => return self.failure(&client, classify(RpcError::Status(e), &url), &url).await,
                         Ok(None) => return End::Failed(StreamFailure::transient(&url, "etcd closed the watch stream")),
                         Ok(Some(r)) => r,
                     };
@@ -325,8 +319,7 @@ impl Supervisor {
                     // The next create, once the previous one is answered.
                     if s.awaiting.is_none() {
                         if let Some(next) = s.to_create.pop_front() {
-                            let (key, opts) = self.create_options(next);
-                            if let Err(e) = sender.watch(key, Some(opts)).await {
+                            if let Err(e) = sender.send(self.create_request(next)).await {
                                 return End::Failed(StreamFailure::from_failure(classify(e, &url), &url));
                             }
                             s.awaiting = Some((next, Instant::now()));
@@ -368,7 +361,7 @@ impl Supervisor {
                         }
                         Some(_) => {}
                         None if last_message.elapsed() >= self.progress_interval => {
-                            if let Err(e) = sender.request_progress().await {
+                            if let Err(e) = sender.send(progress_request()).await {
                                 return End::Failed(StreamFailure::from_failure(classify(e, &url), &url));
                             }
                             progress_sent = Some(Instant::now());
@@ -382,8 +375,8 @@ impl Supervisor {
 
     /// Applies one response.
     async fn handle(&mut self, resp: WatchResponse, s: &mut StreamState) -> Step {
-        if let Some(h) = resp.header() {
-            let mut decision = self.state.header(h.cluster_id(), h.revision(), &s.url);
+        if let Some(h) = &resp.header {
+            let mut decision = self.state.header(h.cluster_id, h.revision, &s.url);
             if decision == Decision::Probe {
                 let key = self.state.prefixes()[0].read_ranges().swap_remove(0).key;
                 decision = match current_revision(&s.client, key, &s.url, self.conn.request_timeout)
@@ -400,25 +393,25 @@ impl Supervisor {
             }
         }
 
-        if resp.created() {
+        if resp.created {
             let Some((idx, _)) = s.awaiting.take() else {
                 return Step::End(End::Failed(StreamFailure::transient(
                     &s.url,
                     "etcd confirmed a watch that was not requested",
                 )));
             };
-            s.ids.insert(resp.watch_id(), idx);
-            if resp.canceled() {
+            s.ids.insert(resp.watch_id, idx);
+            if resp.canceled {
                 return self.canceled(&resp, idx, s).await;
             }
             return Step::Continue;
         }
 
-        let Some(&idx) = s.ids.get(&resp.watch_id()) else {
+        let Some(&idx) = s.ids.get(&resp.watch_id) else {
             // An answer to our progress request (watch ID -1): liveness only.
             return Step::Continue;
         };
-        if resp.canceled() {
+        if resp.canceled {
             return self.canceled(&resp, idx, s).await;
         }
         match self.state.response(idx, &plain(&resp)) {
@@ -446,7 +439,7 @@ impl Supervisor {
             return End::Failed(StreamFailure::transient(url, why));
         }
         self.refreshed = true;
-        match client.refresh_token().await {
+        match client.authenticate().await {
             Ok(()) => End::Failed(StreamFailure {
                 retry_same: true,
                 ..StreamFailure::transient(url, format!("{why}; authenticated again"))
@@ -456,12 +449,12 @@ impl Supervisor {
     }
 
     async fn canceled(&mut self, resp: &WatchResponse, idx: usize, s: &mut StreamState) -> Step {
-        if resp.compact_revision() > 0 {
-            if let Decision::Resync(reason) = self.state.compacted(idx, resp.compact_revision()) {
+        if resp.compact_revision > 0 {
+            if let Decision::Resync(reason) = self.state.compacted(idx, resp.compact_revision) {
                 return Step::End(End::Resync(reason));
             }
         }
-        let reason = resp.cancel_reason();
+        let reason = resp.cancel_reason.as_str();
         if reason.contains("invalid auth token") {
             // etcd 3.4 checks a new watcher against the stream's token and cancels it when the
             // token has expired: authenticate again and retry at once.
@@ -511,19 +504,20 @@ impl Supervisor {
 /// A response in the plain terms of [`state::Response`].
 fn plain(resp: &WatchResponse) -> state::Response {
     let events = resp
-        .events()
+        .events
         .iter()
         .filter_map(|ev| {
-            let kv = ev.kv()?;
-            let value = match ev.event_type() {
-                EventType::Put => Some(String::from_utf8_lossy(kv.value()).into_owned()),
-                EventType::Delete => None,
+            let kv = ev.kv.as_ref()?;
+            let value = match EventType::try_from(ev.r#type) {
+                Ok(EventType::Put) => Some(String::from_utf8_lossy(&kv.value).into_owned()),
+                Ok(EventType::Delete) => None,
+                Err(_) => return None, // a kind of event this etcd API does not have
             };
-            let key = String::from_utf8_lossy(kv.key()).into_owned();
-            Some(state::Event { revision: kv.mod_revision(), key, value })
+            let key = String::from_utf8_lossy(&kv.key).into_owned();
+            Some(state::Event { revision: kv.mod_revision, key, value })
         })
         .collect();
-    state::Response { revision: resp.header().map_or(0, |h| h.revision()), events }
+    state::Response { revision: resp.header.as_ref().map_or(0, |h| h.revision), events }
 }
 
 struct StreamState {
@@ -545,8 +539,7 @@ async fn current_revision(
     url: &str,
     timeout: Duration,
 ) -> Result<i64, Failure> {
-    let mut kv = client.kv_client();
-    let read = kv.get(key, Some(GetOptions::new().with_count_only()));
+    let read = client.range(RangeRequest { count_only: true, ..range(key, Vec::new()) });
     match tokio::time::timeout(timeout + Duration::from_secs(1), read).await {
         Err(_) => Err(Failure::Transient {
             message: "no answer to a revision check".into(),
@@ -554,6 +547,6 @@ async fn current_revision(
             timeout: true,
         }),
         Ok(Err(e)) => Err(classify(e, url)),
-        Ok(Ok(r)) => Ok(r.header().map(|h| h.revision()).unwrap_or(0)),
+        Ok(Ok(r)) => Ok(r.header.map_or(0, |h| h.revision)),
     }
 }

@@ -161,6 +161,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("log-level", Str, log_level, "", Sets("log-level"), "least severe level to log: debug, info, warning, error, fatal"),
     flag!(ours "max-removal", Str, max_removal, "50%", Sets("max_removal"), Some(check_percent),
         "fail static: hold (keep dest and the server as they are, and say so) a change that would remove more than this percentage of the keys a resource read last time, as a wiped or restored store would; 100% never holds; a resource's max_removal overrides it"),
+    flag!(ours "metrics-addr", Str, metrics_addr, "", Sets("metrics_addr"), None,
+        "serve /metrics (Prometheus), /health and /ready on `HOST:PORT`, e.g. 127.0.0.1:9420; nothing is served without it"),
     flag!(ours "min-reload-interval", Str, min_reload_interval, "1s", Sets("min_reload_interval"), Some(check_duration),
         "a reload command runs at most once per this interval (Go duration; 0 = no limit); a reload due sooner is deferred to the end of the interval, never dropped; a resource's min_reload_interval overrides it"),
     flag!("node", List, nodes, "", Sets("nodes"), "backend endpoint; repeatable"),

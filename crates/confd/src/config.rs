@@ -96,6 +96,8 @@ pub struct RawConfig {
     pub max_removal: String,
     /// `-hold-time`: a Go duration.
     pub hold_time: String,
+    /// `-metrics-addr`: where to serve /metrics, /health and /ready; empty = nowhere.
+    pub metrics_addr: String,
 }
 
 /// What a resource's reconciler policy falls back to (see `confd_core::reconcile`).

@@ -11,8 +11,12 @@ use confd_core::reconcile::{
 };
 use confd_core::resource::{PushTarget, TemplateResource, WaitSpec};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
 use crate::backend::Values;
 use crate::log;
+use crate::metrics::{self, ResourceLabel};
 use crate::process::{self, Failure, Fault, Live, Processed, Settings};
 use crate::push;
 
@@ -32,6 +36,8 @@ pub struct Driver {
     /// that leaves dest as it was is pushed all the same: the server may have started from an
     /// older file, or confd may have stopped between the swap and the push.
     pushed: Vec<bool>,
+    /// Per resource, whether it has rendered without error since start (readiness).
+    rendered: Vec<bool>,
 }
 
 /// What carrying out the due work went through: the failures, in order.
@@ -47,12 +53,14 @@ impl Driver {
         let unconfirmed = resources.iter().map(|_| None).collect();
         let live = resources.iter().map(|_| None).collect();
         let pushed = vec![false; resources.len()];
+        let rendered = vec![false; resources.len()];
         Driver {
             reconciler: Reconciler::new(wait, policies),
             resources,
             unconfirmed,
             live,
             pushed,
+            rendered,
             once: false,
         }
     }
@@ -88,6 +96,7 @@ impl Driver {
                 // Confirmed by the same endpoint only: a new `push` target gets a first push.
                 let same_target = self.resources[old].push == next.resources[id].push;
                 next.pushed[id] = self.pushed[old] && same_target;
+                next.rendered[id] = self.rendered[old];
             }
         }
         next
@@ -95,6 +104,14 @@ impl Driver {
 
     pub fn resources(&self) -> &[TemplateResource] {
         &self.resources
+    }
+
+    /// `Ok` once every resource has rendered without error; else which one has not yet.
+    pub fn readiness(&self) -> Result<(), String> {
+        match self.rendered.iter().position(|done| !done) {
+            None => Ok(()),
+            Some(id) => Err(format!("{} has not rendered yet", self.resources[id].path.display())),
+        }
     }
 
     /// The keys of resource `id` changed; it now reads `keys` keys (`None`: not counted).
@@ -183,7 +200,24 @@ impl Driver {
         report: &mut Report,
     ) -> RenderOutcome {
         let reloads = self.reconciler.reload_of(id).is_some();
-        match process::process(&self.resources[id], values, settings) {
+        let started = Instant::now();
+        let result = process::process(&self.resources[id], values, settings);
+        let m = &settings.metrics;
+        let path = &self.resources[id].path;
+        m.render_seconds
+            .get_or_create(&metrics::resource(path))
+            .observe(started.elapsed().as_secs_f64());
+        let outcome = match &result {
+            Ok((Processed::Updated { .. }, _)) => "updated",
+            Ok((Processed::Unchanged, _)) => "unchanged",
+            Err(_) => "failed",
+        };
+        m.renders.get_or_create(&metrics::outcome(path, outcome)).inc();
+        if result.is_ok() {
+            self.rendered[id] = true;
+            m.last_success.get_or_create(&metrics::resource(path)).set(confd_metrics::unix_now());
+        }
+        match result {
             Ok((processed, live)) => {
                 if live.is_some() {
                     self.live[id] = live;
@@ -220,6 +254,7 @@ impl Driver {
             .collect();
         let Some(&first) = ids.first() else { return true };
         let res = &self.resources[first];
+        let started = Instant::now();
         let result = match res.push.clone() {
             Some(target) => self.push(first, &target, settings),
             None => {
@@ -229,6 +264,13 @@ impl Driver {
             }
         };
         let res = &self.resources[first];
+        let m = &settings.metrics;
+        m.reload_seconds
+            .get_or_create(&metrics::resource(&res.path))
+            .observe(started.elapsed().as_secs_f64());
+        let family = if res.push.is_some() { &m.pushes } else { &m.reloads };
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        family.get_or_create(&metrics::outcome(&res.path, outcome)).inc();
         match result {
             Ok(()) => {
                 for id in ids {
@@ -305,6 +347,14 @@ impl Driver {
 
     fn tell(&self, notice: &Notice, settings: &Settings) {
         let name = |id: ResourceId| self.resources[id].path.display().to_string();
+        let count = |family: &Family<ResourceLabel, Counter>, id: ResourceId| {
+            family.get_or_create(&metrics::resource(&self.resources[id].path)).inc();
+        };
+        match *notice {
+            Notice::Held { resource, .. } => count(&settings.metrics.held, resource),
+            Notice::Retry { resource, .. } => count(&settings.metrics.retries, resource),
+            _ => {}
+        }
         match *notice {
             Notice::Held { resource, removing, of, hold_time } => log::warning!(
                 "{}: held: this change would remove {removing} of the {of} keys it read last time \

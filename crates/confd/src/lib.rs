@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod driver;
 pub mod log;
+pub mod metrics;
 pub mod process;
 pub mod push;
 pub mod resources;

@@ -15,9 +15,11 @@ use confd_core::funcs::SystemHost;
 
 use confd::backend::Backend;
 use confd::config::{Config, LogFormat, LogLevel};
+use confd::metrics::Metrics;
 use confd::process::Settings;
 use confd::run::Source;
 use confd::{cli, config, log, run};
+use prometheus_client::registry::Registry;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -174,7 +176,23 @@ fn start(config: &Config) -> ExitCode {
         notices: Default::default(),
         render_timeout: config.render_timeout,
         reconcile: config.reconcile,
+        metrics: Arc::new(Metrics::default()),
+        status: confd_metrics::Status::new("starting: nothing has rendered yet"),
     };
+    if !raw.metrics_addr.is_empty() {
+        let mut registry = Registry::default();
+        settings.metrics.register(&mut registry);
+        match confd_metrics::serve(&raw.metrics_addr, Arc::new(registry), settings.status.clone()) {
+            Ok(addr) => log::info!("Serving /metrics, /health and /ready on http://{addr}"),
+            Err(e) => {
+                log::log(
+                    log::Level::Fatal,
+                    &format!("-metrics-addr {}: cannot listen there: {e}", raw.metrics_addr),
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let source = Source {
         confdir: Path::new(&raw.confdir).to_path_buf(),
         prefix: raw.prefix.clone(),

@@ -29,6 +29,10 @@ pub struct Settings {
     pub render_timeout: Duration,
     /// What a resource's reload pacing and fail-static hold fall back to.
     pub reconcile: crate::config::ReconcileDefaults,
+    /// What is counted (served with `-metrics-addr`).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Liveness (every loop beats) and readiness, for `/health` and `/ready`.
+    pub status: std::sync::Arc<confd_metrics::Status>,
 }
 
 /// Whose fault a failure is, which decides whether trying again without a change can help.
@@ -181,6 +185,11 @@ fn apply_to_dest(
             Ok(Processed::Updated { previous })
         }
         Err(confd_apply::ApplyError::Check(e)) => {
+            settings
+                .metrics
+                .check_failures
+                .get_or_create(&crate::metrics::resource(&res.path))
+                .inc();
             // The check only runs for a dest that differs (confd logs this before checking).
             log::info!("Target config {} out of sync", res.dest.display());
             log::error!("{:?}", e.output());

@@ -78,7 +78,9 @@ fn run_due(driver: &mut Driver, backend: &Backend, settings: &Settings) -> Repor
     let keys: Vec<String> =
         driver.resources().iter().flat_map(TemplateResource::prefixed_keys).collect();
     let read = SharedRead::new(backend, keys, driver.resources().len() > 1);
-    driver.run_due(settings, &|_| &read)
+    let report = driver.run_due(settings, &|_| &read);
+    settings.status.set_ready(driver.readiness());
+    report
 }
 
 /// Where a pass reads each resource's keys, read when the first render asks (not at all when
@@ -161,11 +163,14 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
 pub(crate) fn next_event(
     rx: &Receiver<Event>,
     until: Option<Instant>,
+    status: &confd_metrics::Status,
 ) -> Result<Event, RecvTimeoutError> {
-    match until {
-        Some(t) => rx.recv_timeout(t.saturating_duration_since(Instant::now())),
-        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-    }
+    // The loop is alive while it comes here; it comes at least every BEAT_EVERY (a timeout
+    // before `until` only makes the caller look for due work, and find none).
+    status.beat();
+    let beat = Instant::now() + confd_metrics::BEAT_EVERY;
+    let until = until.map_or(beat, |t| t.min(beat));
+    rx.recv_timeout(until.saturating_duration_since(Instant::now()))
 }
 
 /// Interval mode: a pass now, then one every `interval`, re-reading the resources each time;
@@ -200,7 +205,7 @@ pub fn interval(
         loop {
             let wakeup = current.next_wakeup();
             let until = [next_pass, wakeup].into_iter().flatten().min();
-            match next_event(&rx, until) {
+            match next_event(&rx, until, &settings.status) {
                 Ok(Event::Stop(sig)) => return stopped(sig),
                 Ok(Event::Reload) => break,
                 Ok(Event::Release) => current.release(),
@@ -248,7 +253,7 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
     driver.render_all_now();
     loop {
         run_due(&mut driver, backend, settings);
-        match next_event(&rx, driver.next_wakeup()) {
+        match next_event(&rx, driver.next_wakeup(), &settings.status) {
             Ok(Event::Stop(sig)) => return stopped(sig),
             Ok(Event::Reload) => match source.load() {
                 Ok(r) => {

@@ -121,7 +121,7 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
     // Every watch reports an outage; it is logged once for all of them.
     let mut outage = false;
     loop {
-        let first = match next_event(&rx, watching.driver.next_wakeup()) {
+        let first = match next_event(&rx, watching.driver.next_wakeup(), &settings.status) {
             Ok(event) => Some(event),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
@@ -145,11 +145,23 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
                 Event::Release => watching.driver.release(),
                 Event::Changed => {}
                 Event::Etcd(g, _, _) if g != generation => {}
-                Event::Etcd(_, _, WatchEvent::Status(health)) => log_health(&health, &mut outage),
-                Event::Etcd(_, i, WatchEvent::Update(update)) => watching.apply(i, update),
+                Event::Etcd(_, _, WatchEvent::Status(health)) => {
+                    log_health(&health, &mut outage);
+                    settings.metrics.store_up.set(i64::from(!outage));
+                }
+                Event::Etcd(_, i, WatchEvent::Update(update)) => {
+                    watching.apply(i, update);
+                    let newest = watching.groups.iter().map(|g| g.revision).max().unwrap_or(0);
+                    settings.metrics.store_revision.set(i64::try_from(newest).unwrap_or(i64::MAX));
+                }
             }
         }
         watching.run_due(settings);
+        let ready = match watching.driver.readiness() {
+            Ok(()) if outage => Err("etcd is unreachable; serving the last config".to_string()),
+            other => other,
+        };
+        settings.status.set_ready(ready);
     }
 }
 

@@ -67,6 +67,7 @@ const OUR_FLAGS: &[&str] = &[
     "hold-time",
     "log-format",
     "max-removal",
+    "metrics-addr",
     "min-reload-interval",
     "password-env",
     "password-file",
@@ -190,6 +191,8 @@ fn every_flag_sets_its_field() {
         "500ms:5s",
         "-watch",
         "-check-config",
+        "-metrics-addr",
+        "127.0.0.1:9420",
     ]);
     let want = RawConfig {
         app_id: "app".into(),
@@ -235,6 +238,7 @@ fn every_flag_sets_its_field() {
         min_reload_interval: "3s".into(),
         max_removal: "20%".into(),
         hold_time: "1m".into(),
+        metrics_addr: "127.0.0.1:9420".into(),
     };
     assert_eq!(inv.config, want);
     assert_eq!(inv.set.len(), FLAGS.len(), "every flag is recorded as set");

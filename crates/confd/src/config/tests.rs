@@ -182,6 +182,7 @@ render_timeout = "3s"
 min_reload_interval = "4s"
 max_removal = "10%"
 hold_time = "2m"
+metrics_addr = "127.0.0.1:9420"
 sync-only = true
 table = "tbl"
 user_id = "user"
@@ -235,6 +236,7 @@ watch = true
         min_reload_interval: "4s".into(),
         max_removal: "10%".into(),
         hold_time: "2m".into(),
+        metrics_addr: "127.0.0.1:9420".into(),
     };
     assert_eq!(c, want);
     // The ones left out above because they conflict with others.

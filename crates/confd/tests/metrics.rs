@@ -1,0 +1,114 @@
+//! `-metrics-addr`: `/metrics` read by a Prometheus text parser, counters moving by exactly the
+//! renders and reloads that happened; `/health` while the loop runs; `/ready` 503 while etcd
+//! does not answer at start, 200 after the first render. Real etcd and the real binary.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::etcd::*;
+use common::{Sandbox, EVENT_TIMEOUT};
+use testkit::{free_port, wait_until, EtcdCluster};
+
+/// `GET path` on the metrics address: (status, body), or `None` if nothing answers.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    Some((head.split(' ').nth(1)?.parse().ok()?, body.to_string()))
+}
+
+/// The value of the sample `name` whose labels include every one of `labels`.
+fn sample(port: u16, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let (code, body) = get(port, "/metrics")?;
+    assert_eq!(code, 200);
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+#[test]
+fn metrics_count_what_happened_and_ready_follows_the_first_render() {
+    let cluster = EtcdCluster::start(1);
+    cluster.put("/upstream/a", "1");
+    let sb = Sandbox::new();
+    add_resource(&sb, "up", &["/upstream"], &listing_template("/upstream/*"), "up.reloads");
+    let res = sb.p("confdir/conf.d/up.toml");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+
+    // etcd does not answer (SIGSTOP) when confd starts: alive, not ready.
+    cluster.member(0).pause();
+    let confd = sb.spawn(confd_cmd(
+        &sb,
+        "etcdv3",
+        &cluster.endpoints(),
+        &["-watch", "-metrics-addr", &addr],
+    ));
+    assert!(wait_until(EVENT_TIMEOUT, || get(port, "/health").is_some()), "{}", confd.stderr());
+    assert_eq!(get(port, "/health").unwrap().0, 200);
+    std::thread::sleep(Duration::from_secs(1));
+    let (code, why) = get(port, "/ready").unwrap();
+    assert_eq!(code, 503, "{why}");
+    assert!(why.contains("rendered yet"), "{why}");
+
+    // etcd back: the first render makes it ready.
+    cluster.member(0).resume();
+    assert!(
+        wait_until(EVENT_TIMEOUT, || get(port, "/ready").is_some_and(|(c, _)| c == 200)),
+        "{}",
+        confd.stderr()
+    );
+    let updated = [("resource", res.as_str()), ("outcome", "updated")];
+    let ok = [("resource", res.as_str()), ("outcome", "ok")];
+    assert_eq!(sample(port, "confd_renders_total", &updated), Some(1.0));
+    assert_eq!(sample(port, "confd_reloads_total", &ok), Some(1.0));
+    assert_eq!(sample(port, "confd_store_up", &[]), Some(1.0));
+
+    // Each change: exactly one more render and one more reload.
+    for (i, value) in ["2", "3"].iter().enumerate() {
+        cluster.put("/upstream/a", value);
+        wait_for_lines(&sb, &confd, "up.reloads", i + 2, EVENT_TIMEOUT);
+        let want = (i + 2) as f64;
+        assert!(
+            wait_until(EVENT_TIMEOUT, || sample(port, "confd_reloads_total", &ok) == Some(want)),
+            "reloads"
+        );
+        assert_eq!(sample(port, "confd_renders_total", &updated), Some(want));
+    }
+    let revision = cluster.ctl().ok(&["get", "/upstream/a", "-w", "json"]);
+    let revision: f64 = revision
+        .split("\"revision\":")
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|r| r.parse().ok())
+        .unwrap();
+    assert_eq!(sample(port, "confd_store_revision", &[]), Some(revision));
+    assert_eq!(sample(port, "confd_check_failures_total", &[("resource", res.as_str())]), None);
+    let last = sample(port, "confd_last_success_timestamp_seconds", &[("resource", res.as_str())]);
+    assert!(last.is_some_and(|t| t > 1.7e9), "{last:?}");
+}
+
+#[test]
+fn a_port_that_cannot_be_bound_is_a_fatal_error() {
+    let sb = Sandbox::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let done = sb.run_confd(&["-onetime", "-backend", "env", "-metrics-addr", &addr]);
+    done.assert_code(1);
+    done.assert_logged("FATAL", &["-metrics-addr", &addr, "cannot listen"]);
+}

@@ -18,21 +18,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub mod systemd;
+
 pub use prometheus_client;
 use prometheus_client::registry::Registry;
 
 /// The main loop counts as hung when it has not beaten for this long.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
-/// How often a loop should beat, at least.
+/// How often a loop should beat, at least (more often under a shorter systemd watchdog).
 pub const BEAT_EVERY: Duration = Duration::from_secs(5);
 
-/// Liveness and readiness, set by the main loop and read by the server.
+/// Liveness and readiness, set by the main loop and read by the server; also told to systemd
+/// (`READY=1` the first time the process is ready, `WATCHDOG=1` as the loop beats).
 pub struct Status {
     started: Instant,
     /// Milliseconds since `started` of the last beat.
     last_beat_ms: AtomicU64,
     /// `Ok` when ready, else why not.
     ready: Mutex<Result<(), String>>,
+    /// systemd has been told READY=1.
+    told_ready: std::sync::atomic::AtomicBool,
+    /// `$WATCHDOG_USEC`, when systemd wants watchdog pings, and when the last was sent (ms
+    /// since `started`).
+    watchdog: Option<Duration>,
+    last_ping_ms: AtomicU64,
 }
 
 impl Status {
@@ -42,13 +51,32 @@ impl Status {
             started: Instant::now(),
             last_beat_ms: AtomicU64::new(0),
             ready: Mutex::new(Err(why.into())),
+            told_ready: std::sync::atomic::AtomicBool::new(false),
+            watchdog: systemd::watchdog_interval(),
+            last_ping_ms: AtomicU64::new(0),
         })
     }
 
-    /// The main loop is alive.
+    /// How long the main loop may wait before it beats again.
+    pub fn beat_every(&self) -> Duration {
+        match self.watchdog {
+            Some(w) => BEAT_EVERY.min(w / 3),
+            None => BEAT_EVERY,
+        }
+    }
+
+    /// The main loop is alive (and systemd's watchdog is told, at least every half interval).
     pub fn beat(&self) {
         let ms = self.started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
         self.last_beat_ms.store(ms, Ordering::Relaxed);
+        if let Some(w) = self.watchdog {
+            let last = self.last_ping_ms.load(Ordering::Relaxed);
+            let half = u64::try_from((w / 2).as_millis()).unwrap_or(u64::MAX);
+            if last == 0 || ms.saturating_sub(last) >= half {
+                self.last_ping_ms.store(ms.max(1), Ordering::Relaxed);
+                let _ = systemd::notify("WATCHDOG=1");
+            }
+        }
     }
 
     /// How long since the last beat.
@@ -57,8 +85,13 @@ impl Status {
         self.started.elapsed().saturating_sub(last)
     }
 
+    /// The first time `ready` is `Ok`, systemd is told `READY=1`.
     pub fn set_ready(&self, ready: Result<(), String>) {
+        let now_ready = ready.is_ok();
         *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = ready;
+        if now_ready && !self.told_ready.swap(true, Ordering::SeqCst) {
+            let _ = systemd::notify("READY=1");
+        }
     }
 
     pub fn ready(&self) -> Result<(), String> {
@@ -188,6 +221,9 @@ mod tests {
             started: Instant::now() - STALE_AFTER - Duration::from_secs(1),
             last_beat_ms: AtomicU64::new(0),
             ready: Mutex::new(Ok(())),
+            told_ready: std::sync::atomic::AtomicBool::new(true),
+            watchdog: None,
+            last_ping_ms: AtomicU64::new(0),
         };
         assert!(old.since_beat() > STALE_AFTER);
         status.beat();

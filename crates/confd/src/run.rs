@@ -168,7 +168,7 @@ pub(crate) fn next_event(
     // The loop is alive while it comes here; it comes at least every BEAT_EVERY (a timeout
     // before `until` only makes the caller look for due work, and find none).
     status.beat();
-    let beat = Instant::now() + confd_metrics::BEAT_EVERY;
+    let beat = Instant::now() + status.beat_every();
     let until = until.map_or(beat, |t| t.min(beat));
     rx.recv_timeout(until.saturating_duration_since(Instant::now()))
 }
@@ -225,6 +225,7 @@ pub fn interval(
 }
 
 pub(crate) fn stopped(sig: &str) -> ExitCode {
+    let _ = confd_metrics::systemd::notify("STOPPING=1");
     log::info!("Captured {sig}. Exiting...");
     ExitCode::SUCCESS
 }

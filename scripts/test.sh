@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages the test suite needs: real etcd for the etcd tests, openssl for their TLS
 # certificates, chattr (e2fsprogs) for the read-only-dest test,
 # busybox-static for the image the Docker tests build, nginx and curl for the end-to-end test,
-# nginx's Lua module (libnginx-mod-http-lua, lua-cjson) for the live-membership tests.
+# nginx's Lua module (libnginx-mod-http-lua, lua-cjson) for the live-membership tests, and for
+# the package test: man (man-db), groff, zsh, systemd-analyze (systemd), dpkg-deb (dpkg).
 PACKAGES=(etcd-server etcd-client openssl e2fsprogs busybox-static nginx curl
-  libnginx-mod-http-lua lua-cjson)
+  libnginx-mod-http-lua lua-cjson man-db groff-base zsh systemd dpkg)
 
 install_packages() {
   local missing=()

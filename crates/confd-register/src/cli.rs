@@ -112,7 +112,7 @@ Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good, 2 for invalid
 ";
 
 /// Options that take a value, in both modes: etcd's, the prefix and the lease.
-const COMMON_OPTIONS: &[&str] = &[
+pub const COMMON_OPTIONS: &[&str] = &[
     "node",
     "prefix",
     "ttl",
@@ -126,7 +126,7 @@ const COMMON_OPTIONS: &[&str] = &[
 ];
 
 /// Options of the agent mode that take a value. `-h`, `--help` and `--version` take none.
-const AGENT_OPTIONS: &[&str] = &[
+pub const AGENT_OPTIONS: &[&str] = &[
     "service",
     "domain",
     "addr",
@@ -153,7 +153,7 @@ pub enum Parsed {
 }
 
 /// Options of `confd-register docker` that take a value.
-const DOCKER_OPTIONS: &[&str] =
+pub const DOCKER_OPTIONS: &[&str] =
     &["docker-host", "label-prefix", "address", "network", "host-ip", "node-name"];
 
 /// Everything the Docker mode needs, validated.

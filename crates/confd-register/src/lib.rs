@@ -12,4 +12,5 @@ pub mod agent;
 pub mod check;
 pub mod cli;
 pub mod docker;
+pub mod docs;
 pub mod log;

@@ -408,6 +408,30 @@ fn quote(s: &str) -> String {
 
 /// The usage text exactly as Go's `flag` package prints it (`Usage of <program>:` then
 /// `PrintDefaults`).
+/// One flag as documentation shows it (man page, shell completions): the same table and the
+/// same value names and defaults as the usage.
+pub struct FlagDoc {
+    pub name: &'static str,
+    /// The value's name (`string`, `HOST:PORT`…), empty for a boolean.
+    pub value_name: String,
+    pub help: String,
+    /// The default, when Go's usage would show one.
+    pub default: Option<&'static str>,
+    pub kind: Kind,
+}
+
+/// Every flag, in the usage's order.
+pub fn flag_docs() -> Vec<FlagDoc> {
+    FLAGS
+        .iter()
+        .map(|flag| {
+            let (value_name, help) = unquote_usage(flag);
+            let default = flag.shows_default().then_some(flag.default);
+            FlagDoc { name: flag.name, value_name, help, default, kind: flag.kind }
+        })
+        .collect()
+}
+
 pub fn usage(program: &str) -> String {
     let mut out = format!("Usage of {program}:\n");
     for flag in FLAGS {

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod driver;
 pub mod log;
 pub mod metrics;

@@ -34,6 +34,7 @@ use confd_etcd::{Etcd, EtcdError, Lease};
 use crate::check::Check;
 use crate::cli::{fmt_duration, Config, Registration};
 use crate::log::{error, fatal, info, warning};
+use crate::observe::Observe;
 
 pub enum Event {
     Check(Result<(), String>),
@@ -83,7 +84,14 @@ pub fn run(cfg: Config) -> i32 {
             return 1;
         }
     };
-    let mut agent = Agent::new(etcd, &cfg);
+    let observe = match Observe::start(cfg.metrics_addr.as_deref()) {
+        Ok(o) => o,
+        Err(e) => {
+            fatal!("{e}");
+            return 1;
+        }
+    };
+    let mut agent = Agent::new(etcd, &cfg, observe);
     // May we write our keys? Asked without writing anything; a refusal is final.
     match agent.etcd.check_writable(&cfg.registration.all_keys()) {
         Ok(()) => agent.link.reached = true,
@@ -129,10 +137,11 @@ struct Agent {
     /// When the next etcd action (keep-alive, retry) is due.
     due: Option<Instant>,
     link: Link,
+    observe: Arc<Observe>,
 }
 
 impl Agent {
-    fn new(etcd: Etcd, cfg: &Config) -> Agent {
+    fn new(etcd: Etcd, cfg: &Config, observe: Arc<Observe>) -> Agent {
         Agent {
             etcd,
             reg: cfg.registration.clone(),
@@ -148,11 +157,13 @@ impl Agent {
             registered: false,
             due: None,
             link: Link::default(),
+            observe,
         }
     }
 
     fn run(&mut self, rx: Receiver<Event>) -> i32 {
         loop {
+            self.observe.status.beat();
             if self.due.is_some_and(|t| t <= Instant::now()) {
                 self.due = None;
                 if let Err(code) = self.act() {
@@ -163,7 +174,7 @@ impl Agent {
                 Some(t) => t.saturating_duration_since(Instant::now()),
                 None => Duration::from_secs(3600),
             };
-            match rx.recv_timeout(wait) {
+            match rx.recv_timeout(wait.min(self.observe.status.beat_every())) {
                 Ok(Event::Check(r)) => self.on_check(r),
                 Ok(Event::Stop(signal)) => return self.stop(signal),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -191,6 +202,15 @@ impl Agent {
     }
 
     fn on_check(&mut self, result: Result<(), String>) {
+        self.observe.check(result.is_ok());
+        self.on_check_result(result);
+        if !self.is_healthy() {
+            // Decided: not to be registered (yet).
+            self.observe.decided();
+        }
+    }
+
+    fn on_check_result(&mut self, result: Result<(), String>) {
         match result {
             Ok(()) => {
                 self.failures = 0;
@@ -246,6 +266,9 @@ impl Agent {
             Ok(()) => {
                 self.etcd_back();
                 self.registered = true;
+                self.observe.metrics.registrations.inc();
+                self.observe.metrics.instances.set(1);
+                self.observe.decided();
                 info!("registered {}: {}", self.describe(Some(lease)), self.reason);
                 self.due = Some(Instant::now() + keep_alive_interval(lease.ttl));
                 Ok(())
@@ -280,9 +303,17 @@ impl Agent {
                 self.lease = None;
                 self.registered = false;
                 self.reason = "lease lost".into();
-                self.register()
+                self.observe.metrics.instances.set(0);
+                self.register()?;
+                if self.registered {
+                    self.observe.metrics.reregistrations.inc();
+                }
+                Ok(())
             }
-            Err(e) => self.etcd_failed(&format!("keep-alive of lease {:x} failed", lease.id), e),
+            Err(e) => {
+                self.observe.metrics.keepalive_failures.inc();
+                self.etcd_failed(&format!("keep-alive of lease {:x} failed", lease.id), e)
+            }
         }
     }
 
@@ -292,6 +323,8 @@ impl Agent {
             Ok(()) => {
                 self.etcd_back();
                 if self.registered {
+                    self.observe.metrics.deregistrations.inc();
+                    self.observe.metrics.instances.set(0);
                     info!("deregistered {}: {}", self.describe(None), self.reason);
                 }
                 self.lease = None;
@@ -316,6 +349,7 @@ impl Agent {
 
     /// Deregisters (one attempt, across the endpoints), then the agent ends with status 0.
     fn stop(&mut self, signal: &str) -> i32 {
+        let _ = confd_metrics::systemd::notify("STOPPING=1");
         self.reason = format!("stopping ({signal})");
         match self.lease {
             None => info!("{}: nothing is registered", self.reason),

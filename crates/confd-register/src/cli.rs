@@ -59,6 +59,11 @@ etcd (as confd):
   --client-cert FILE     PEM client certificate
   --client-key FILE      PEM client key
 
+Operations:
+  --metrics-addr HOST:PORT  serve /metrics (Prometheus), /health and /ready there (off
+                         without it); under systemd (Type=notify) READY=1 is sent at the
+                         first registration decision and WATCHDOG=1 while running
+
   -h, --help             this help
   --version              the version
 
@@ -106,7 +111,7 @@ Options:
   --ttl SECONDS          lease TTL: how long keys outlive a killed agent (default 10)
 
 etcd: --node, --username, --password-file, --password-env, --password, --client-ca-keys,
---client-cert, --client-key, as in confd-register --help.
+--client-cert, --client-key, and --metrics-addr, as in confd-register --help.
 
 Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good, 2 for invalid options.
 ";
@@ -123,6 +128,7 @@ pub const COMMON_OPTIONS: &[&str] = &[
     "client-ca-keys",
     "client-cert",
     "client-key",
+    "metrics-addr",
 ];
 
 /// Options of the agent mode that take a value. `-h`, `--help` and `--version` take none.
@@ -160,6 +166,8 @@ pub const DOCKER_OPTIONS: &[&str] =
 #[derive(Debug)]
 pub struct DockerConfig {
     pub etcd: confd_etcd::EtcdConfig,
+    /// `--metrics-addr`: where to serve /metrics, /health and /ready.
+    pub metrics_addr: Option<String>,
     pub ttl: i64,
     /// The Engine API's unix socket.
     pub socket: PathBuf,
@@ -171,6 +179,8 @@ pub struct DockerConfig {
 #[derive(Debug)]
 pub struct Config {
     pub etcd: confd_etcd::EtcdConfig,
+    /// `--metrics-addr`: where to serve /metrics, /health and /ready.
+    pub metrics_addr: Option<String>,
     pub registration: Registration,
     pub check: Check,
     pub interval: Duration,
@@ -378,6 +388,7 @@ fn validate(
 
     Ok(Config {
         etcd,
+        metrics_addr: raw.one("metrics-addr").map(str::to_string),
         registration,
         check,
         interval,
@@ -447,7 +458,8 @@ fn validate_docker(
     let ttl = ttl(raw)?;
     let etcd = etcd_options(raw, env, ttl, &mut warnings)?;
     let rules = Rules { prefix, label_prefix: label_prefix.to_string(), node_name, address };
-    Ok(DockerConfig { etcd, ttl, socket, rules, warnings })
+    let metrics_addr = raw.one("metrics-addr").map(str::to_string);
+    Ok(DockerConfig { etcd, metrics_addr, ttl, socket, rules, warnings })
 }
 
 /// `unix:///path` or `/path`: only the local socket is spoken to.

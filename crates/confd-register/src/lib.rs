@@ -14,3 +14,4 @@ pub mod cli;
 pub mod docker;
 pub mod docs;
 pub mod log;
+pub mod observe;

@@ -208,6 +208,106 @@ fn checks_are_fast_until_healthy_then_every_interval() {
     assert!(get(&cluster, &up).is_some(), "checked again before --interval: {}", agent.log());
 }
 
+/// `GET path` on the agent's metrics address: (status, body), `None` while nothing answers.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    Some((head.split(' ').nth(1)?.parse().ok()?, body.to_string()))
+}
+
+/// The value of sample `name` with the labels `labels`, read as Prometheus reads /metrics.
+fn sample(port: u16, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let (_, body) = http_get(port, "/metrics")?;
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+/// `--metrics-addr`: /health, /ready after the first decision (with READY=1 to systemd),
+/// counters and the instance gauge following what the agent did; STOPPING=1 on SIGTERM.
+#[test]
+fn metrics_readiness_and_systemd_notifications() {
+    let cluster = EtcdCluster::start(1);
+    let health = Health::start(false);
+    let (addr, url) = (health.addr(), health.url());
+    let port = testkit::free_port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut args = vec![
+        "--prefix",
+        "/service_sgin",
+        "--service",
+        "web",
+        "--addr",
+        &addr,
+        "--check",
+        &url,
+        "--metrics-addr",
+        &metrics_addr,
+    ];
+    args.extend(FAST);
+    let notify = socket_path.to_str().unwrap();
+    let mut agent = Agent::start_env(&cluster.endpoints(), &args, &[("NOTIFY_SOCKET", notify)]);
+    let notified = |want: &str| {
+        let mut buf = [0u8; 256];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(n) = socket.recv(&mut buf) {
+                if String::from_utf8_lossy(&buf[..n]) == want {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+
+    // Unhealthy: decided (not registered), so ready; nothing registered.
+    within(&agent, Duration::from_secs(5), "ready", || {
+        http_get(port, "/ready").is_some_and(|(c, _)| c == 200)
+    });
+    assert!(notified("READY=1"), "{}", agent.log());
+    assert_eq!(http_get(port, "/health").map(|(c, _)| c), Some(200));
+    let failed = [("result", "failed")];
+    let checks = sample(port, "confd_register_checks_total", &failed);
+    assert!(checks.is_some_and(|v| v >= 1.0), "{checks:?} {:?}", http_get(port, "/metrics"));
+    assert_eq!(sample(port, "confd_register_instances", &[]), Some(0.0));
+
+    // Healthy: one registration, one instance.
+    health.set(true);
+    within(&agent, Duration::from_secs(5), "registered", || {
+        sample(port, "confd_register_instances", &[]) == Some(1.0)
+    });
+    assert_eq!(sample(port, "confd_register_registrations_total", &[]), Some(1.0));
+    let ok = [("result", "ok")];
+    assert!(sample(port, "confd_register_checks_total", &ok).is_some_and(|v| v >= 2.0));
+
+    // Unhealthy again: one deregistration.
+    health.set(false);
+    within(&agent, Duration::from_secs(5), "deregistered", || {
+        sample(port, "confd_register_instances", &[]) == Some(0.0)
+    });
+    assert_eq!(sample(port, "confd_register_deregistrations_total", &[]), Some(1.0));
+
+    agent.signal(rustix::process::Signal::TERM);
+    assert_eq!(agent.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    assert!(notified("STOPPING=1"));
+}
+
 #[test]
 fn killed_agent_keys_expire_with_the_lease() {
     let cluster = EtcdCluster::start(1);

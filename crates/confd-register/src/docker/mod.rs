@@ -22,6 +22,7 @@ pub mod engine;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,7 @@ use serde::Deserialize;
 use crate::agent::{keep_alive_interval, spawn_signals, warn_lease_lost, Link};
 use crate::cli::{join, DockerConfig, Registration};
 use crate::log::{error, fatal, info, warning};
+use crate::observe::Observe;
 use container::{decide, is_our_instance, short_id, Container, Decision, Rules};
 use engine::{query_escape, Engine, EngineError, Event, Next};
 
@@ -80,7 +82,14 @@ pub fn run(cfg: DockerConfig) -> i32 {
             return 1;
         }
     };
-    let mut agent = DockerAgent::new(etcd, rules.clone(), cfg.ttl);
+    let observe = match crate::observe::Observe::start(cfg.metrics_addr.as_deref()) {
+        Ok(o) => o,
+        Err(e) => {
+            fatal!("{e}");
+            return 1;
+        }
+    };
+    let mut agent = DockerAgent::new(etcd, rules.clone(), cfg.ttl, observe);
     // May we write under the prefix? Asked without writing anything; a refusal is final.
     let probe = [join(&rules.prefix, "upstream/_probe"), join(&rules.prefix, "subdomain/_probe")];
     match agent.etcd.check_writable(&probe) {
@@ -292,10 +301,11 @@ struct DockerAgent {
     retry_at: Option<Instant>,
     renew_at: Option<Instant>,
     link: Link,
+    observe: Arc<Observe>,
 }
 
 impl DockerAgent {
-    fn new(etcd: Etcd, rules: Rules, ttl: i64) -> DockerAgent {
+    fn new(etcd: Etcd, rules: Rules, ttl: i64, observe: Arc<Observe>) -> DockerAgent {
         DockerAgent {
             etcd,
             rules,
@@ -309,11 +319,19 @@ impl DockerAgent {
             retry_at: None,
             renew_at: None,
             link: Link::default(),
+            observe,
         }
+    }
+
+    /// The containers registered now.
+    fn count_instances(&self) {
+        let n = self.containers.values().filter(|t| t.written.is_some()).count();
+        self.observe.metrics.instances.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     fn run(&mut self, rx: Receiver<Msg>) -> i32 {
         loop {
+            self.observe.status.beat();
             let now = Instant::now();
             let renew_due = self.renew_at.is_some_and(|t| t <= now);
             let retry_due = self.dirty && self.retry_at.is_none_or(|t| t <= now);
@@ -329,7 +347,7 @@ impl DockerAgent {
             }
             let wait = wake
                 .map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
-            match rx.recv_timeout(wait) {
+            match rx.recv_timeout(wait.min(self.observe.status.beat_every())) {
                 Ok(Msg::Synced(all)) => self.on_synced(all),
                 Ok(Msg::Changed(seen)) => self.on_seen(seen),
                 Ok(Msg::Lost(why)) => self.on_lost(why),
@@ -356,6 +374,8 @@ impl DockerAgent {
         }
         self.synced = true;
         self.dirty = true;
+        // Every labelled container has been looked at: the registrations follow from here.
+        self.observe.decided();
     }
 
     fn on_seen(&mut self, seen: Seen) {
@@ -498,11 +518,13 @@ impl DockerAgent {
                 self.etcd_back();
                 if want.is_none() {
                     info!("deregistered container {label}: {}: {why}", obsolete.join(", "));
+                    self.observe.metrics.deregistrations.inc();
                 }
             }
         }
         let Some(reg) = want else {
             self.containers.get_mut(id).expect("tracked").written = None;
+            self.count_instances();
             return Ok(true);
         };
         let lease = match self.lease {
@@ -541,6 +563,8 @@ impl DockerAgent {
                 t.written = Some(reg);
                 t.said.clear();
                 t.invalid.clear();
+                self.observe.metrics.registrations.inc();
+                self.count_instances();
                 Ok(true)
             }
             Err(EtcdError::LeaseNotFound { .. }) => {
@@ -607,6 +631,7 @@ impl DockerAgent {
     /// Revokes the lease (one attempt, across the endpoints), which deletes every instance
     /// key at once; then the agent ends with status 0.
     fn stop(&mut self, signal: &str) -> i32 {
+        let _ = confd_metrics::systemd::notify("STOPPING=1");
         let reason = format!("stopping ({signal})");
         let registered: Vec<String> = self
             .containers
@@ -688,7 +713,7 @@ mod tests {
             node_name: "n1".into(),
             address: AddressFrom::Container { network: None },
         };
-        DockerAgent::new(etcd, rules, 10)
+        DockerAgent::new(etcd, rules, 10, crate::observe::Observe::start(None).unwrap())
     }
 
     fn reg(key: &str) -> Registration {

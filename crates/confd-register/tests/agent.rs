@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use testkit::scrape::{http_get, sample};
 use testkit::{EtcdCluster, EtcdOptions};
 
 mod common;
@@ -206,33 +207,6 @@ fn checks_are_fast_until_healthy_then_every_interval() {
     health.set(false);
     thread::sleep(Duration::from_secs(2));
     assert!(get(&cluster, &up).is_some(), "checked again before --interval: {}", agent.log());
-}
-
-/// `GET path` on the agent's metrics address: (status, body), `None` while nothing answers.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    Some((head.split(' ').nth(1)?.parse().ok()?, body.to_string()))
-}
-
-/// The value of sample `name` with the labels `labels`, read as Prometheus reads /metrics.
-fn sample(port: u16, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let (_, body) = http_get(port, "/metrics")?;
-    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
-    scrape
-        .samples
-        .iter()
-        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => f64::NAN,
-        })
 }
 
 /// `--metrics-addr`: /health, /ready after the first decision (with READY=1 to systemd),

@@ -35,6 +35,7 @@ pub mod docker;
 mod etcd;
 pub mod gateway;
 pub mod nginx;
+pub mod scrape;
 mod tls;
 mod util;
 

@@ -175,6 +175,12 @@ pub enum Health {
 pub enum WatchEvent {
     Update(Update),
     Status(Health),
+    /// Every change of the watched prefixes up to `revision` has been delivered (from an
+    /// event response or a progress notification): how far the consumer has caught up with
+    /// the store, whether or not the watched keys changed.
+    Synced {
+        revision: i64,
+    },
 }
 
 /// A connection to an etcd cluster, usable from synchronous code.

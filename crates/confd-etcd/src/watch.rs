@@ -55,6 +55,8 @@ pub(crate) struct Supervisor {
     liveness: Duration,
     /// The token was refreshed after a refused watch since the last established stream.
     refreshed: bool,
+    /// The revision last reported as [`WatchEvent::Synced`].
+    synced: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +148,7 @@ impl Supervisor {
             progress_interval: progress_interval.max(Duration::from_millis(100)),
             liveness,
             refreshed: false,
+            synced: 0,
         }
     }
 
@@ -195,6 +198,8 @@ impl Supervisor {
                     Ok(snapshot) => {
                         self.need_read = false;
                         self.state.resynced(snapshot.revision);
+                        // The read is synced to its revision by itself.
+                        self.synced = snapshot.revision;
                         self.send(WatchEvent::Update(Update::Resync(snapshot)))?;
                         endpoint = self.conn.preferred();
                     }
@@ -408,19 +413,38 @@ impl Supervisor {
         }
 
         let Some(&idx) = s.ids.get(&resp.watch_id) else {
-            // An answer to our progress request (watch ID -1): liveness only.
+            // An answer to our progress request (watch ID -1), which etcd sends once every
+            // watcher of the stream is synced: everything up to its revision is delivered.
+            if let Some(h) = &resp.header {
+                if self.state.watchers().len() == s.ids.len() && h.revision > self.synced {
+                    self.synced = h.revision;
+                    if self.send(WatchEvent::Synced { revision: h.revision }).is_err() {
+                        return Step::End(End::Stop);
+                    }
+                }
+            }
             return Step::Continue;
         };
         if resp.canceled {
             return self.canceled(&resp, idx, s).await;
         }
-        match self.state.response(idx, &plain(&resp)) {
-            Decision::Deliver(update) => match self.send(WatchEvent::Update(update)) {
-                Ok(()) => Step::Continue,
-                Err(()) => Step::End(End::Stop),
-            },
-            Decision::Resync(reason) => Step::End(End::Resync(reason)),
-            Decision::Continue | Decision::Probe => Step::Continue,
+        let revision = resp.header.as_ref().map_or(0, |h| h.revision);
+        let sent = match self.state.response(idx, &plain(&resp)) {
+            Decision::Deliver(update) => self.send(WatchEvent::Update(update)),
+            Decision::Resync(reason) => return Step::End(End::Resync(reason)),
+            Decision::Continue | Decision::Probe => Ok(()),
+        };
+        // An event response or a progress notification of a created watcher: everything up
+        // to its revision has been delivered.
+        let synced = if revision > self.synced {
+            self.synced = revision;
+            sent.and_then(|()| self.send(WatchEvent::Synced { revision }))
+        } else {
+            sent
+        };
+        match synced {
+            Ok(()) => Step::Continue,
+            Err(()) => Step::End(End::Stop),
         }
     }
 

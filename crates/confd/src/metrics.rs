@@ -53,6 +53,10 @@ pub struct Metrics {
     pub store_up: Gauge,
     /// The newest etcd revision applied to what confd renders from.
     pub store_revision: Gauge,
+    /// The etcd revision up to which every change of the watched keys has been applied
+    /// (moves with etcd's progress notifications even when the watched keys do not change):
+    /// etcd's current revision minus this is how far behind confd is.
+    pub store_synced_revision: Gauge,
 }
 
 impl Default for Metrics {
@@ -69,6 +73,7 @@ impl Default for Metrics {
             retries: Family::default(),
             store_up: Gauge::default(),
             store_revision: Gauge::default(),
+            store_synced_revision: Gauge::default(),
         }
     }
 }
@@ -111,6 +116,11 @@ impl Metrics {
             "store_revision",
             "The newest etcd revision applied to the keys confd renders from",
             self.store_revision.clone(),
+        );
+        r.register(
+            "store_synced_revision",
+            "The etcd revision up to which every change of the watched keys has been applied",
+            self.store_synced_revision.clone(),
         );
     }
 }

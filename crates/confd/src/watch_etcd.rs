@@ -44,6 +44,8 @@ struct Group {
     model: Option<Model>,
     /// The etcd revision the model is as of (0 before the first read).
     revision: u64,
+    /// Every change of its keys up to this revision has been applied (`WatchEvent::Synced`).
+    synced: u64,
     watch: WatchHandle,
 }
 
@@ -93,7 +95,7 @@ fn start_groups(
         .enumerate()
         .map(|(i, keys)| {
             let watch = start_watch(etcd, keys.clone(), tx, generation, i);
-            Group { keys, model: None, revision: 0, watch }
+            Group { keys, model: None, revision: 0, synced: 0, watch }
         })
         .collect()
 }
@@ -148,6 +150,17 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
                 Event::Etcd(_, _, WatchEvent::Status(health)) => {
                     log_health(&health, &mut outage);
                     settings.metrics.store_up.set(i64::from(!outage));
+                }
+                Event::Etcd(_, i, WatchEvent::Synced { revision }) => {
+                    if let Some(g) = watching.groups.get_mut(i) {
+                        g.synced = u64::try_from(revision).unwrap_or(0);
+                    }
+                    // The least caught-up watch is how far confd has caught up.
+                    let least = watching.groups.iter().map(|g| g.synced).min().unwrap_or(0);
+                    settings
+                        .metrics
+                        .store_synced_revision
+                        .set(i64::try_from(least).unwrap_or(i64::MAX));
                 }
                 Event::Etcd(_, i, WatchEvent::Update(update)) => {
                     watching.apply(i, update);

@@ -68,6 +68,17 @@ fn metrics_count_what_happened_and_ready_follows_the_first_render() {
         .and_then(|r| r.parse().ok())
         .unwrap();
     assert_eq!(sample(port, "confd_store_revision", &[]), Some(revision));
+    // A key confd does not watch changes: nothing to apply, and confd still knows it is
+    // caught up to etcd's revision (progress notifications).
+    cluster.put("/elsewhere/x", "1");
+    let now = cluster.revision() as f64;
+    let synced = || sample(port, "confd_store_synced_revision", &[]);
+    assert!(
+        wait_until(EVENT_TIMEOUT, || synced() == Some(now)),
+        "synced {:?}, etcd at {now}",
+        synced()
+    );
+    assert_eq!(sample(port, "confd_store_revision", &[]), Some(revision));
     assert_eq!(sample(port, "confd_check_failures_total", &[("resource", res.as_str())]), None);
     let last = sample(port, "confd_last_success_timestamp_seconds", &[("resource", res.as_str())]);
     assert!(last.is_some_and(|t| t > 1.7e9), "{last:?}");

@@ -77,6 +77,8 @@ pub struct Rec {
     pub events: Vec<(Duration, WatchEvent)>,
     pub changes: usize,
     pub resyncs: usize,
+    /// The highest revision reported as synced.
+    pub synced: i64,
 }
 
 impl Rec {
@@ -148,6 +150,7 @@ impl Recorder {
                         g.state = snap.kvs.clone();
                     }
                     WatchEvent::Status(h) => eprintln!("watch status at {:?}: {h:?}", t0.elapsed()),
+                    WatchEvent::Synced { revision } => g.synced = g.synced.max(*revision),
                 }
                 g.events.push((t0.elapsed(), ev));
             }

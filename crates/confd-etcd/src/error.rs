@@ -358,3 +358,19 @@ mod tests {
         assert!(!tls, "a stream that broke later");
     }
 }
+
+#[cfg(test)]
+mod rpc_error_tests {
+    use super::*;
+
+    /// An endpoint that is no URI is a configuration error, not something to retry.
+    #[test]
+    fn an_endpoint_that_is_no_uri_is_fatal() {
+        let e = tonic::transport::Endpoint::from_shared("http://bad host:2379".to_string())
+            .expect_err("a space is no URI");
+        match classify(RpcError::Transport(e), "http://bad host:2379") {
+            Failure::Fatal(EtcdError::Config(m)) => assert!(m.contains("bad host"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

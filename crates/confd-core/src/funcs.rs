@@ -244,8 +244,52 @@ pub fn confd_funcs_with(
     host: Arc<dyn Host>,
     rejections: safe::Rejections,
 ) -> Vec<(String, Function)> {
+    confd_funcs_for(store, host, rejections, RootListing::Confd, RootNotes::default())
+}
+
+/// How `ls` and `lsdir` list the root, `/`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RootListing {
+    /// As confd does (its issue #725): `ls "/"` gives only the top-level leaf keys, `lsdir "/"`
+    /// nothing. The default: a confdir renders the same as with confd.
+    #[default]
+    Confd,
+    /// Every top-level name (`ls`), every top-level name with children (`lsdir`):
+    /// `-fix-root-listing`.
+    All,
+}
+
+/// Root listings of one render whose corrected answer differs from confd's, described for
+/// the caller to warn about (once per template while it persists).
+#[derive(Clone, Debug, Default)]
+pub struct RootNotes(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl RootNotes {
+    fn record(&self, note: String) {
+        let mut notes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+
+    /// The notes recorded so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// [`confd_funcs_with`], with `ls`/`lsdir` of the root answered as `root` says; in
+/// [`RootListing::Confd`] a root listing whose corrected answer would differ is noted in
+/// `notes`.
+pub fn confd_funcs_for(
+    store: Arc<Store>,
+    host: Arc<dyn Host>,
+    rejections: safe::Rejections,
+    root: RootListing,
+    notes: RootNotes,
+) -> Vec<(String, Function)> {
     let mut f = Funcs::with_capacity(44);
-    memkv_funcs(&mut f, store);
+    memkv_funcs(&mut f, store, root, notes);
     path_and_string_funcs(&mut f);
     data_funcs(&mut f);
     host_funcs(&mut f, host.clone());
@@ -283,7 +327,7 @@ fn safe_funcs(f: &mut Funcs, rejections: safe::Rejections, host: Arc<dyn Host>) 
     });
 }
 
-fn memkv_funcs(f: &mut Funcs, store: Arc<Store>) {
+fn memkv_funcs(f: &mut Funcs, store: Arc<Store>, root: RootListing, notes: RootNotes) {
     let s = store.clone();
     def(f, "get", Signature::new(vec![Type::String], kv_type()).fallible(), move |a| {
         let key = arg_str(a, 0);
@@ -316,14 +360,44 @@ fn memkv_funcs(f: &mut Funcs, store: Arc<Store>) {
     def(f, "exists", Signature::new(vec![Type::String], Type::Bool), move |a| {
         Ok(Value::Bool(s.exists(arg_str(a, 0))))
     });
-    let s = store.clone();
+    let (s, n) = (store.clone(), notes.clone());
     def(f, "ls", Signature::new(vec![Type::String], string_slice()), move |a| {
-        Ok(strings(s.ls(arg_str(a, 0))))
+        let path = arg_str(a, 0);
+        Ok(strings(root_aware(root, &n, "ls", path, || s.ls_as_confd(path), || s.ls(path))))
     });
-    let s = store;
+    let (s, n) = (store, notes);
     def(f, "lsdir", Signature::new(vec![Type::String], string_slice()), move |a| {
-        Ok(strings(s.lsdir(arg_str(a, 0))))
+        let path = arg_str(a, 0);
+        let (confd, all) = (|| s.lsdir_as_confd(path), || s.lsdir(path));
+        Ok(strings(root_aware(root, &n, "lsdir", path, confd, all)))
     });
+}
+
+/// `ls`/`lsdir` of `path`: confd's answer or the corrected one (they differ only for the
+/// root); in confd mode a root listing the corrected answer would change is noted.
+fn root_aware(
+    root: RootListing,
+    notes: &RootNotes,
+    function: &str,
+    path: &str,
+    confd: impl FnOnce() -> Vec<Arc<str>>,
+    all: impl FnOnce() -> Vec<Arc<str>>,
+) -> Vec<Arc<str>> {
+    if root == RootListing::All || confd_kv::gopath::clean(path) != "/" {
+        return all();
+    }
+    let (confd, all) = (confd(), all());
+    if confd != all {
+        let show = |names: &[Arc<str>]| format!("[{}]", names.join(" "));
+        notes.record(format!(
+            "{function} {} gives {} as confd does (its issue #725); the corrected listing \
+             would be {}: -fix-root-listing (confd.toml fix_root_listing = true) renders that",
+            gotmpl::gofmt::quote(path),
+            show(&confd),
+            show(&all)
+        ));
+    }
+    confd
 }
 
 fn str_to_str(f: &mut Funcs, name: &str, imp: fn(&str) -> String) {

@@ -27,9 +27,10 @@
 //!   not of the store.
 //! - [`KeyPrefix`] is the one rule for "the keys under a key" (path-aware), used by the
 //!   backends, the etcd watch and the binary alike.
-//! - Deliberate differences from confd, both about the root: `ls "/"` and `lsdir "/"` work
-//!   (confd issue #725; see the `# Compatibility` sections of [`Store::ls`] and
-//!   [`Store::lsdir`]), and the key prefix `/` selects every key ([`KeyPrefix`]).
+//! - About the root: [`Store::ls`] and [`Store::lsdir`] list it correctly, and
+//!   [`Store::ls_as_confd`] and [`Store::lsdir_as_confd`] as confd does (its issue #725;
+//!   confd's answer is the binary's default, see the `# Compatibility` sections); the key
+//!   prefix `/` selects every key ([`KeyPrefix`]).
 //!
 //! The crate is pure: no I/O, no threads, no global state, no dependencies.
 #![forbid(unsafe_code)]

@@ -209,6 +209,38 @@ impl Store {
         names.into_iter().map(Arc::from).collect()
     }
 
+    /// [`ls`](Store::ls) exactly as confd answers it, root included: for a `path` that cleans
+    /// to `/`, only the top-level *leaf* keys (and `/` for a stored key `/`), which is confd
+    /// issue #725; for every other path the same as `ls`.
+    pub fn ls_as_confd(&self, path: &str) -> Vec<Arc<str>> {
+        if gopath::clean(path) != "/" {
+            return self.ls(path);
+        }
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for key in self.map.keys() {
+            let key: &str = key;
+            if key == path {
+                names.insert(gopath::base_str(key));
+            } else if gopath::dir(key) == "/" {
+                // memkv: the first element of the key with the raw path and then one '/'
+                // removed from its front.
+                let rest = key.strip_prefix(path).unwrap_or(key);
+                let rest = rest.strip_prefix('/').unwrap_or(rest);
+                names.insert(rest.split('/').next().unwrap_or_default());
+            }
+        }
+        names.into_iter().map(Arc::from).collect()
+    }
+
+    /// [`lsdir`](Store::lsdir) exactly as confd answers it: for a `path` that cleans to `/`,
+    /// always nothing (confd issue #725); for every other path the same as `lsdir`.
+    pub fn lsdir_as_confd(&self, path: &str) -> Vec<Arc<str>> {
+        if gopath::clean(path) == "/" {
+            return Vec::new();
+        }
+        self.lsdir(path)
+    }
+
     /// The sorted names of the immediate children of `path` that have children themselves
     /// (template `lsdir`).
     ///

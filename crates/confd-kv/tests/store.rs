@@ -140,8 +140,13 @@ fn ls_examples_from_the_behaviour_doc() {
 
 #[test]
 fn ls_and_lsdir_of_root_are_fixed() {
-    // confd returns [top] and [] here (issue #725); we list the whole top level.
+    // confd returns [top] and [] here (issue #725): `ls_as_confd`, `lsdir_as_confd`; the
+    // corrected functions list the whole top level.
     let s = app_store();
+    assert_eq!(list(s.ls_as_confd("/")), ["top"]);
+    assert_eq!(list(s.lsdir_as_confd("/")), Vec::<String>::new());
+    assert_eq!(list(s.ls_as_confd("//")), ["top"]);
+    assert_eq!(list(s.ls_as_confd("/app")), list(s.ls("/app")));
     assert_eq!(list(s.ls("/")), ["app", "top"]);
     assert_eq!(list(s.lsdir("/")), ["app"]);
     for root in ["//", "/.", "/..", "/x/.."] {

@@ -152,6 +152,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("file", List, files, "", Sets("file"),
         "YAML file or directory to read keys from; repeatable (file backend)"),
     flag!("filter", Str, filter, "*", Sets("filter"), "glob on file names inside -file directories (file backend)"),
+    flag!(ours "fix-root-listing", Bool, fix_root_listing, "false", Sets("fix_root_listing"), None,
+        "ls \"/\" lists every top-level name and lsdir \"/\" every top-level directory, instead of confd's top-level leaf keys and nothing (its issue #725); without it, a template whose output this would change is warned about"),
     flag!(ours "hold-time", Str, hold_time, "5m", Sets("hold_time"), Some(check_duration),
         "how long a held removal (see -max-removal) must stay the same before it is applied (Go duration); SIGUSR1 applies it at once; a resource's hold_time overrides it"),
     flag!("interval", Int, interval, "600", Sets("interval"), "seconds between passes in interval mode"),

@@ -98,6 +98,8 @@ pub struct RawConfig {
     pub hold_time: String,
     /// `-metrics-addr`: where to serve /metrics, /health and /ready; empty = nowhere.
     pub metrics_addr: String,
+    /// `-fix-root-listing`: `ls "/"` and `lsdir "/"` corrected (confd#725).
+    pub fix_root_listing: bool,
 }
 
 /// What a resource's reconciler policy falls back to (see `confd_core::reconcile`).

@@ -178,6 +178,11 @@ fn start(config: &Config) -> ExitCode {
         reconcile: config.reconcile,
         metrics: Arc::new(Metrics::default()),
         status: confd_metrics::Status::new("starting: nothing has rendered yet"),
+        root_listing: if raw.fix_root_listing {
+            confd_core::funcs::RootListing::All
+        } else {
+            confd_core::funcs::RootListing::Confd
+        },
     };
     if !raw.metrics_addr.is_empty() {
         let mut registry = Registry::default();

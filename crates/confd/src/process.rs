@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
 use confd_core::funcs::safe::Rejections;
-use confd_core::funcs::{confd_funcs_with, Host};
+use confd_core::funcs::{confd_funcs_for, Host, RootListing, RootNotes};
 use confd_core::membership::Membership;
 use confd_core::resource::TemplateResource;
 use confd_kv::Store;
@@ -33,6 +33,8 @@ pub struct Settings {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Liveness (every loop beats) and readiness, for `/health` and `/ready`.
     pub status: std::sync::Arc<confd_metrics::Status>,
+    /// How `ls "/"` and `lsdir "/"` answer (`-fix-root-listing`).
+    pub root_listing: RootListing,
 }
 
 /// Whose fault a failure is, which decides whether trying again without a change can help.
@@ -234,7 +236,14 @@ fn render(
     log::debug!("Compiling source template {}", res.src.display());
     let name = base_name(&res.src);
     let rejections = Rejections::new();
-    let funcs = confd_funcs_with(Arc::new(store), settings.host.clone(), rejections.clone());
+    let root_notes = RootNotes::default();
+    let funcs = confd_funcs_for(
+        Arc::new(store),
+        settings.host.clone(),
+        rejections.clone(),
+        settings.root_listing,
+        root_notes.clone(),
+    );
     let budget = res.render_timeout.unwrap_or(settings.render_timeout);
     let tmpl = gotmpl::Template::new(&name)
         .with_limits(render_limits(budget, &settings.cancel))
@@ -246,6 +255,7 @@ fn render(
     let rendered =
         tmpl.execute_bytes(&gotmpl::Value::Missing).map_err(|e| (e.to_string(), Fault::Input));
     notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
+    notices.extend(root_notes.take().iter().map(|n| format!("{name}: {n}")));
     settings.notices.report(&res.path, notices);
     rendered
 }

@@ -64,6 +64,7 @@ const CONFD_FLAGS: &[&str] = &[
 
 const OUR_FLAGS: &[&str] = &[
     "check-config",
+    "fix-root-listing",
     "hold-time",
     "log-format",
     "max-removal",
@@ -193,6 +194,7 @@ fn every_flag_sets_its_field() {
         "-check-config",
         "-metrics-addr",
         "127.0.0.1:9420",
+        "-fix-root-listing",
     ]);
     let want = RawConfig {
         app_id: "app".into(),
@@ -239,6 +241,7 @@ fn every_flag_sets_its_field() {
         max_removal: "20%".into(),
         hold_time: "1m".into(),
         metrics_addr: "127.0.0.1:9420".into(),
+        fix_root_listing: true,
     };
     assert_eq!(inv.config, want);
     assert_eq!(inv.set.len(), FLAGS.len(), "every flag is recorded as set");

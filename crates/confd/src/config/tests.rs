@@ -183,6 +183,7 @@ min_reload_interval = "4s"
 max_removal = "10%"
 hold_time = "2m"
 metrics_addr = "127.0.0.1:9420"
+fix_root_listing = true
 sync-only = true
 table = "tbl"
 user_id = "user"
@@ -237,6 +238,7 @@ watch = true
         max_removal: "10%".into(),
         hold_time: "2m".into(),
         metrics_addr: "127.0.0.1:9420".into(),
+        fix_root_listing: true,
     };
     assert_eq!(c, want);
     // The ones left out above because they conflict with others.

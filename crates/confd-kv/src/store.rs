@@ -164,7 +164,8 @@ impl Store {
     /// two or more below the root. Here every absolute key is below the root, so `ls "/"`
     /// returns all top-level names, leaves and directories. The rules above are otherwise
     /// unchanged (a stored key `/` still contributes `/`, its base name, to `ls "/"`).
-    /// Every other path gives exactly confd's answer.
+    /// Every other path gives exactly confd's answer. [`ls_as_confd`](Store::ls_as_confd)
+    /// gives confd's answer for the root too, and is what templates get by default.
     pub fn ls(&self, path: &str) -> Vec<Arc<str>> {
         let below = dir_prefix(path);
         let mut names: BTreeSet<&str> = BTreeSet::new();
@@ -261,7 +262,8 @@ impl Store {
     /// root, so `lsdir "/"` returns the top-level names that have children. The raw-prefix
     /// rule still applies, so other spellings of the root (`//`, `/.`) match no clean key and
     /// give `[]`, like any unclean path in confd. Every path that does not clean to `/` gives
-    /// exactly confd's answer.
+    /// exactly confd's answer. [`lsdir_as_confd`](Store::lsdir_as_confd) gives confd's answer
+    /// for the root too, and is what templates get by default.
     pub fn lsdir(&self, path: &str) -> Vec<Arc<str>> {
         let below = dir_prefix(path);
         let mut names: BTreeSet<Cow<'_, str>> = BTreeSet::new();

@@ -231,29 +231,16 @@ impl Conn {
             }
             let outcome = match self.client(i).await {
                 Err(f) => Err(f),
-                Ok(client) => {
-                    // tonic's timeout covers the response headers only; this covers the body.
-                    let limit = self.request_timeout + Duration::from_secs(1);
-                    match tokio::time::timeout(limit, f(client.clone())).await {
-                        Ok(Ok(v)) => Ok(v),
-                        Ok(Err(e)) => match classify(e, &self.slots[i].url) {
-                            Failure::TokenExpired => {
-                                // Authenticate again for the next attempt.
-                                let message = match client.authenticate().await {
-                                    Ok(()) => "auth token expired; authenticated again".into(),
-                                    Err(e) => format!("auth token expired; {e}"),
-                                };
-                                Err(Failure::Transient { message, tls: false, timeout: false })
-                            }
-                            other => Err(other),
-                        },
-                        Err(_) => Err(Failure::Transient {
-                            message: format!("no answer within {}", fmt_duration(limit)),
-                            tls: false,
-                            timeout: true,
-                        }),
-                    }
-                }
+                Ok(client) => match self.attempt(&mut f, &client, i).await {
+                    // An expired token: authenticate again on the same member and repeat the
+                    // call there at once, without using up an attempt. A refused login is
+                    // final (a changed password), not a reason to move on.
+                    Err(Failure::TokenExpired) => match client.authenticate().await {
+                        Ok(()) => self.attempt(&mut f, &client, i).await,
+                        Err(e) => Err(classify(e, &self.slots[i].url)),
+                    },
+                    other => other,
+                },
             };
             match outcome {
                 Ok(v) => {
@@ -283,6 +270,27 @@ impl Conn {
             }
         }
         Err(CallError::Error(give_up(failed, tls_failure, all_timeout, self.request_timeout)))
+    }
+}
+
+impl Conn {
+    /// One try of `f` on endpoint `i`, its failure sorted.
+    async fn attempt<T, F, Fut>(&self, f: &mut F, client: &Client, i: usize) -> Result<T, Failure>
+    where
+        F: FnMut(Client) -> Fut,
+        Fut: Future<Output = Result<T, RpcError>>,
+    {
+        // tonic's timeout covers the response headers only; this covers the body.
+        let limit = self.request_timeout + Duration::from_secs(1);
+        match tokio::time::timeout(limit, f(client.clone())).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify(e, &self.slots[i].url)),
+            Err(_) => Err(Failure::Transient {
+                message: format!("no answer within {}", fmt_duration(limit)),
+                tls: false,
+                timeout: true,
+            }),
+        }
     }
 }
 

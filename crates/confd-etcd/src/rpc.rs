@@ -69,6 +69,7 @@ struct User {
     name: String,
     password: String,
     token: Mutex<Option<AsciiMetadataValue>>,
+    login: tokio::sync::Mutex<()>,
 }
 
 impl Client {
@@ -91,6 +92,7 @@ impl Client {
                 name: name.clone(),
                 password: password.clone(),
                 token: Mutex::new(None),
+                login: tokio::sync::Mutex::new(()),
             })
         });
         let client = Client { grpc, user };
@@ -103,9 +105,12 @@ impl Client {
     /// Authenticates the user (again) and keeps the new token for the next requests.
     pub(crate) async fn authenticate(&self) -> Result<(), RpcError> {
         let Some(user) = &self.user else { return Ok(()) };
+        // One login at a time per member: calls that met the same expired token wait for it
+        // rather than each sending its own (a login goes through raft).
+        let _one = user.login.lock().await;
         let req = AuthenticateRequest { name: user.name.clone(), password: user.password.clone() };
-        // Without the old token: an expired one would fail the request itself.
-        let resp: AuthenticateResponse = self.unary(tonic::Request::new(req), AUTHENTICATE).await?;
+        // Without the old token (an expired one would fail the request itself), with hasleader.
+        let resp: AuthenticateResponse = self.unary(with_leader(req), AUTHENTICATE).await?;
         let token = MetadataValue::try_from(resp.token.as_str())
             .map_err(|_| RpcError::Stream("etcd sent an auth token that is not ASCII".into()))?;
         *user.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
@@ -168,12 +173,10 @@ impl Client {
 
     /// `msg` with the leader requirement and, with a user, the current token.
     fn request<T>(&self, msg: T) -> tonic::Request<T> {
-        let mut req = tonic::Request::new(msg);
-        let meta = req.metadata_mut();
-        meta.insert("hasleader", AsciiMetadataValue::from_static("true"));
+        let mut req = with_leader(msg);
         if let Some(user) = &self.user {
             if let Some(token) = user.token.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-                meta.insert("token", token);
+                req.metadata_mut().insert("token", token);
             }
         }
         req
@@ -210,6 +213,14 @@ impl Client {
         let resp = grpc.streaming(req, PathAndQuery::from_static(path), codec).await?;
         Ok(resp.into_inner())
     }
+}
+
+/// `msg` with `hasleader: true`: a member cut off from the leader answers at once that it has
+/// none, rather than waiting for a proposal or serving stale data.
+fn with_leader<T>(msg: T) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    req.metadata_mut().insert("hasleader", AsciiMetadataValue::from_static("true"));
+    req
 }
 
 /// More requests on an open watch stream.

@@ -388,8 +388,10 @@ impl Supervisor {
                     .await
                 {
                     Ok(now) => self.state.probed(now, &s.url),
+                    // An expired token is renewed (once) like the stream's own.
                     Err(f) => {
-                        return Step::End(End::Failed(StreamFailure::from_failure(f, &s.url)))
+                        let (client, url) = (s.client.clone(), s.url.clone());
+                        return Step::End(self.failure(&client, f, &url).await);
                     }
                 };
             }
@@ -428,7 +430,14 @@ impl Supervisor {
         if resp.canceled {
             return self.canceled(&resp, idx, s).await;
         }
-        let revision = resp.header.as_ref().map_or(0, |h| h.revision);
+        // How far this response proves delivery: its last event, or for a progress
+        // notification (no events) the header. With one watcher per prefix (split), one
+        // watcher's answer says nothing of the others: only progress answers count then.
+        let revision = match resp.events.last().and_then(|e| e.kv.as_ref()) {
+            _ if self.state.watchers().len() > 1 => 0,
+            Some(kv) => kv.mod_revision,
+            None => resp.header.as_ref().map_or(0, |h| h.revision),
+        };
         let sent = match self.state.response(idx, &plain(&resp)) {
             Decision::Deliver(update) => self.send(WatchEvent::Update(update)),
             Decision::Resync(reason) => return Step::End(End::Resync(reason)),

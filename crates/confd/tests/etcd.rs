@@ -25,35 +25,8 @@ use std::time::{Duration, Instant};
 
 use common::etcd::*;
 use common::{Daemon, Sandbox, EVENT_TIMEOUT};
+use testkit::gateway::FailoverWriter;
 use testkit::{wait_until, EtcdCluster, EtcdOptions};
-
-/// Gateways to several members: a failed request moves to the next member and is retried
-/// (puts and deletes are idempotent), for up to 30 s.
-struct FailoverWriter {
-    gateways: Vec<Gateway>,
-    current: usize,
-}
-
-impl FailoverWriter {
-    fn new(endpoints: &[String]) -> FailoverWriter {
-        FailoverWriter { gateways: endpoints.iter().map(|e| Gateway::new(e)).collect(), current: 0 }
-    }
-
-    fn with_retries(&mut self, mut op: impl FnMut(&mut Gateway) -> Result<(), String>) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match op(&mut self.gateways[self.current]) {
-                Ok(()) => return,
-                Err(e) if Instant::now() >= deadline => panic!("write failed for 30 s: {e}"),
-                Err(_) => {
-                    self.current = (self.current + 1) % self.gateways.len();
-                    // Pacing between attempts, not synchronisation.
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Single member: changes reach dest; unrelated keys and same-value puts render nothing.
@@ -214,7 +187,8 @@ impl StreamWriter {
         let stop = Arc::new(AtomicBool::new(false));
         let (a, d, p, s) = (allowed.clone(), done.clone(), pace_ms.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
-            let mut writer = FailoverWriter::new(&endpoints);
+            let mut writer =
+                FailoverWriter::new(&endpoints, Duration::from_secs(3), Duration::from_secs(30));
             for i in 0..WRITES {
                 let gate = wait_until(Duration::from_secs(90), || {
                     s.load(Ordering::SeqCst) || i < a.load(Ordering::SeqCst)

@@ -152,3 +152,54 @@ impl Gateway {
         Ok(())
     }
 }
+
+/// Gateways to several members: a request that fails moves to the next member and is retried
+/// (puts, deletes and these transactions are idempotent), until `deadline` has passed.
+pub struct FailoverWriter {
+    gateways: Vec<Gateway>,
+    current: usize,
+    deadline: Duration,
+}
+
+impl FailoverWriter {
+    /// `attempt`: the time one member gets (to connect, and per read or write); `deadline`: how
+    /// long one write is retried before the test fails.
+    pub fn new(endpoints: &[String], attempt: Duration, deadline: Duration) -> FailoverWriter {
+        let gateways = endpoints.iter().map(|e| Gateway::with_timeout(e, attempt)).collect();
+        FailoverWriter { gateways, current: 0, deadline }
+    }
+
+    /// Runs `op` on the current member, moving on after each failure; panics after the deadline.
+    pub fn with_retries(&mut self, mut op: impl FnMut(&mut Gateway) -> Result<(), String>) {
+        let deadline = std::time::Instant::now() + self.deadline;
+        loop {
+            match op(&mut self.gateways[self.current]) {
+                Ok(()) => return,
+                Err(e) if std::time::Instant::now() >= deadline => {
+                    panic!("write failed for {:?}: {e}", self.deadline)
+                }
+                Err(e) => {
+                    eprintln!("writer: member {}: {e}; next member", self.current);
+                    self.current = (self.current + 1) % self.gateways.len();
+                    // Pacing between attempts, not synchronisation.
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    pub fn put(&mut self, key: &str, value: &str) {
+        self.with_retries(|g| g.put(key, value))
+    }
+
+    pub fn del(&mut self, key: &str) {
+        self.with_retries(|g| g.del(key))
+    }
+
+    /// One transaction: puts (value `Some`) and deletes (`None`).
+    pub fn txn(&mut self, ops: &[(&str, Option<&str>)]) {
+        let puts: Vec<(&str, &str)> = ops.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+        let dels: Vec<&str> = ops.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+        self.with_retries(|g| g.txn(&puts, &dels))
+    }
+}

@@ -4,14 +4,13 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use confd_etcd::{EtcdConfig, Health, Update, WatchEvent};
-use testkit::gateway::Gateway;
+use testkit::gateway::FailoverWriter;
 
 pub fn config(endpoints: &[String]) -> EtcdConfig {
     EtcdConfig::new(endpoints.to_vec())
@@ -21,51 +20,32 @@ pub fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-/// Writes through etcd's JSON gateway, one connection per endpoint, moving to the next
-/// endpoint on any failure (1 s per attempt), for up to 60 s per write. A write retried after
-/// a timeout may be applied twice, which leaves the same final state.
-pub struct Writer {
-    gateways: Vec<Mutex<Gateway>>,
-    next: AtomicUsize,
-}
+/// Writes through etcd's JSON gateway with fail-over (1 s per member, 60 s per write); usable
+/// from several threads. A write retried after a timeout may be applied twice, which leaves the
+/// same final state.
+pub struct Writer(Mutex<FailoverWriter>);
 
 impl Writer {
     pub fn new(endpoints: &[String]) -> Writer {
-        let gateways = endpoints
-            .iter()
-            .map(|e| Mutex::new(Gateway::with_timeout(e, Duration::from_secs(1))))
-            .collect();
-        Writer { gateways, next: AtomicUsize::new(0) }
+        let (attempt, deadline) = (Duration::from_secs(1), Duration::from_secs(60));
+        Writer(Mutex::new(FailoverWriter::new(endpoints, attempt, deadline)))
     }
 
-    fn run(&self, what: &str, f: impl Fn(&mut Gateway) -> Result<(), String>) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let i = self.next.load(Ordering::Relaxed) % self.gateways.len();
-            let r = f(&mut self.gateways[i].lock().unwrap_or_else(|e| e.into_inner()));
-            match r {
-                Ok(()) => return,
-                Err(e) => eprintln!("writer: {what} on endpoint {i}: {e}; next endpoint"),
-            }
-            assert!(Instant::now() < deadline, "writer: {what} failed for 60 s");
-            self.next.fetch_add(1, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    fn writer(&self) -> std::sync::MutexGuard<'_, FailoverWriter> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn put(&self, key: &str, value: &str) {
-        self.run("put", |g| g.put(key, value))
+        self.writer().put(key, value)
     }
 
     pub fn del(&self, key: &str) {
-        self.run("del", |g| g.del(key))
+        self.writer().del(key)
     }
 
     /// One transaction: puts (value `Some`) and deletes (`None`).
     pub fn txn(&self, ops: &[(&str, Option<&str>)]) {
-        let puts: Vec<(&str, &str)> = ops.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-        let dels: Vec<&str> = ops.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
-        self.run("txn", |g| g.txn(&puts, &dels))
+        self.writer().txn(ops)
     }
 }
 

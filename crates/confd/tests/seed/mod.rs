@@ -342,11 +342,6 @@ impl Front {
         Front::start_mode(cluster, dc, secrets, logs, Mode::Production)
     }
 
-    /// A front of the live-membership mode, reading anonymously.
-    pub fn start_dynamic(cluster: &EtcdCluster, dc: &str, logs: &Path) -> Front {
-        Front::start_mode(cluster, dc, None, logs, Mode::Dynamic)
-    }
-
     pub fn start_mode(
         cluster: &EtcdCluster,
         dc: &str,

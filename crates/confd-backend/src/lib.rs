@@ -9,6 +9,9 @@
 //! - [`filter_by_keys`] / [`filter_by_keys_path_aware`]: which fetched keys a template
 //!   resource gets for its `keys`.
 //!
+//! - [`notify`]: what the watch of a store that only reports "changed" (redis, zookeeper,
+//!   etcd v2) tells the daemon loop, shared by those backends' crates.
+//!
 //! Nothing here is async or keeps state between calls: confd re-reads every file on every
 //! fetch, and so does [`file::load`].
 #![forbid(unsafe_code)]
@@ -16,6 +19,7 @@
 pub mod env;
 pub mod file;
 mod keys;
+pub mod notify;
 mod yaml;
 
 pub use keys::{filter_by_keys, filter_by_keys_path_aware};

@@ -35,9 +35,11 @@ pub mod docker;
 mod etcd;
 pub mod gateway;
 pub mod nginx;
+pub mod redis;
 pub mod scrape;
 mod tls;
 mod util;
+pub mod zookeeper;
 
 pub use etcd::{EtcdCluster, EtcdMember, EtcdOptions, Etcdctl};
 pub use tls::TlsFiles;

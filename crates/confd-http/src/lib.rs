@@ -1,7 +1,8 @@
-//! The HTTP/1.1 client of confd-rs, for local endpoints only: the Docker engine's unix socket
-//! (confd-register) and a live-membership endpoint (confd's push resources). One request per
-//! connection (`Connection: close`); answers with a body by length, chunked, or to the end of
-//! the connection; a body can also be read as a stream (Docker's `/events`).
+//! The HTTP/1.1 client of confd-rs: the Docker engine's unix socket (confd-register), a
+//! live-membership endpoint (confd's push resources) and the etcd v2 API (confd's `etcdv2`
+//! backend, over TCP or TLS, see [`tls`]). One request per connection (`Connection: close`);
+//! answers with a body by length, chunked, or to the end of the connection; a body can also be
+//! read as a stream (Docker's `/events`, an etcd v2 long poll).
 //!
 //! Reading is generic over [`Read`], so the parser is unit-tested and fuzzed on bytes.
 #![forbid(unsafe_code)]
@@ -12,10 +13,14 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+pub mod tls;
+
 /// Answers larger than this are refused.
 pub const MAX_BODY: usize = 64 << 20;
 /// The longest header or chunk-size line.
 pub const MAX_LINE: usize = 64 << 10;
+/// Answers with more headers than this are refused.
+pub const MAX_HEADERS: usize = 256;
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +37,11 @@ fn protocol(why: impl Into<String>) -> HttpError {
     HttpError::Protocol(why.into())
 }
 
-/// A connection to a local endpoint.
+/// A connection to an endpoint.
 pub enum Conn {
     Unix(UnixStream),
     Tcp(TcpStream),
+    Tls(Box<tls::TlsStream>),
 }
 
 impl Conn {
@@ -44,32 +50,45 @@ impl Conn {
         UnixStream::connect(path).map(Conn::Unix)
     }
 
-    /// Connects to `addr` (`IP:PORT`) within `timeout`.
+    /// Connects to `addr` (`HOST:PORT`) within `timeout`.
     pub fn tcp(addr: &str, timeout: Duration) -> io::Result<Conn> {
-        use std::net::ToSocketAddrs;
-        let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address");
-        for a in addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&a, timeout) {
-                Ok(s) => return Ok(Conn::Tcp(s)),
-                Err(e) => last = e,
-            }
+        connect_tcp(addr, timeout).map(Conn::Tcp)
+    }
+
+    /// Connects to `addr` (`HOST:PORT`) within `timeout` and starts TLS as `client` says,
+    /// checking the server's certificate for `host`. The handshake happens with the first
+    /// exchange, under the connection's timeouts.
+    pub fn tls(
+        addr: &str,
+        host: &str,
+        timeout: Duration,
+        client: &tls::TlsClient,
+    ) -> Result<Conn, tls::TlsError> {
+        let tcp = connect_tcp(addr, timeout)?;
+        Ok(Conn::Tls(Box::new(client.wrap(host, tcp)?)))
+    }
+
+    fn socket(&self) -> SocketRef<'_> {
+        match self {
+            Conn::Unix(s) => SocketRef::Unix(s),
+            Conn::Tcp(s) => SocketRef::Tcp(s),
+            Conn::Tls(s) => SocketRef::Tcp(s.get_ref()),
         }
-        Err(last)
     }
 
     /// Sets both the read and the write timeout (`None`: wait forever).
     pub fn set_timeouts(&self, timeout: Option<Duration>) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.set_read_timeout(timeout).and(s.set_write_timeout(timeout)),
-            Conn::Tcp(s) => s.set_read_timeout(timeout).and(s.set_write_timeout(timeout)),
+        match self.socket() {
+            SocketRef::Unix(s) => s.set_read_timeout(timeout).and(s.set_write_timeout(timeout)),
+            SocketRef::Tcp(s) => s.set_read_timeout(timeout).and(s.set_write_timeout(timeout)),
         }
     }
 
     /// Sets the read timeout only (an event stream's idle time).
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.set_read_timeout(timeout),
-            Conn::Tcp(s) => s.set_read_timeout(timeout),
+        match self.socket() {
+            SocketRef::Unix(s) => s.set_read_timeout(timeout),
+            SocketRef::Tcp(s) => s.set_read_timeout(timeout),
         }
     }
 
@@ -80,11 +99,30 @@ impl Conn {
     }
 }
 
+/// The socket under a connection, for its options.
+enum SocketRef<'a> {
+    Unix(&'a UnixStream),
+    Tcp(&'a TcpStream),
+}
+
+fn connect_tcp(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
+    use std::net::ToSocketAddrs;
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address");
+    for a in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Conn::Unix(s) => s.read(buf),
             Conn::Tcp(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
         }
     }
 }
@@ -94,22 +132,46 @@ impl Write for Conn {
         match self {
             Conn::Unix(s) => s.write(buf),
             Conn::Tcp(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Conn::Unix(s) => s.flush(),
             Conn::Tcp(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
         }
     }
 }
 
-/// One request: `Connection: close`, a `Host` and `User-Agent`, and a JSON body if any.
+/// Standard base64 with padding (RFC 4648 §4): for `Authorization: Basic` and etcd's JSON
+/// gateway.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One request: `Connection: close`, a `Host` and `User-Agent`, any further headers, and a
+/// JSON body if any.
 pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub host: &'a str,
     pub user_agent: &'a str,
+    /// Further headers (`Authorization`, …), as sent.
+    pub headers: &'a [(&'a str, &'a str)],
     pub body: Option<&'a [u8]>,
 }
 
@@ -120,6 +182,9 @@ impl Request<'_> {
             "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nConnection: close\r\n",
             self.method, self.path, self.host, self.user_agent
         );
+        for (name, value) in self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
         if let Some(body) = self.body {
             head.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {}\r\n",
@@ -137,6 +202,8 @@ impl Request<'_> {
 pub struct Response<R> {
     reader: BufReader<R>,
     pub status: u16,
+    /// The headers, names as sent.
+    headers: Vec<(String, String)>,
     chunked: bool,
     length: Option<usize>,
     /// Streaming: bytes left of the current chunk, and whether the body has ended.
@@ -167,10 +234,14 @@ impl<R: Read> Response<R> {
             .filter(|_| status_line.starts_with("HTTP/1."))
             .ok_or_else(|| protocol(format!("not an HTTP answer: {status_line:?}")))?;
         let (mut chunked, mut length) = (false, None);
+        let mut headers = Vec::new();
         loop {
             let line = read_line(&mut reader)?;
             if line.is_empty() {
                 break;
+            }
+            if headers.len() >= MAX_HEADERS {
+                return Err(protocol("too many headers"));
             }
             let Some((name, value)) = line.split_once(':') else { continue };
             let value = value.trim();
@@ -180,8 +251,14 @@ impl<R: Read> Response<R> {
                 length =
                     Some(value.parse().map_err(|_| protocol(format!("bad length {value:?}")))?);
             }
+            headers.push((name.to_string(), value.to_string()));
         }
-        Ok(Response { reader, status, chunked, length, chunk_left: 0, done: false })
+        Ok(Response { reader, status, headers, chunked, length, chunk_left: 0, done: false })
+    }
+
+    /// The value of header `name` (the first one, compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The connection under the answer (to change its timeouts).
@@ -307,6 +384,25 @@ mod tests {
     }
 
     #[test]
+    fn base64_pads_as_rfc_4648_says() {
+        let cases: [(&[u8], &str); 4] =
+            [(b"", ""), (b"f", "Zg=="), (b"fo", "Zm8="), (b"user:p@ss", "dXNlcjpwQHNz")];
+        for (input, want) in cases {
+            assert_eq!(base64(input), want);
+        }
+    }
+
+    #[test]
+    fn headers_are_kept_and_found_without_case() {
+        let input: &[u8] = b"HTTP/1.1 200 OK\r\nX-Etcd-Index: 42\r\nContent-Length: 0\r\n\r\n";
+        let response = Response::read_head(input).unwrap();
+        assert_eq!(response.header("x-etcd-index"), Some("42"));
+        assert_eq!(response.header("X-Missing"), None);
+        let many = format!("HTTP/1.1 200 OK\r\n{}\r\n", "X: y\r\n".repeat(MAX_HEADERS + 1));
+        assert!(Response::read_head(many.as_bytes()).is_err());
+    }
+
+    #[test]
     fn malformed_answers_are_errors() {
         let bad: [&[u8]; 8] = [
             b"",
@@ -343,12 +439,13 @@ mod tests {
             path: "/membership",
             host: "localhost",
             user_agent: "confd/0",
+            headers: &[("Authorization", "Basic eDp5")],
             body: Some(b"{}"),
         };
         assert_eq!(
             String::from_utf8(req.to_bytes()).unwrap(),
             "POST /membership HTTP/1.1\r\nHost: localhost\r\nUser-Agent: confd/0\r\n\
-             Connection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+             Connection: close\r\nAuthorization: Basic eDp5\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
         );
     }
 }

@@ -150,6 +150,7 @@ impl Endpoint<'_> {
             path: ENDPOINT_PATH,
             host: "localhost",
             user_agent: concat!("confd-rs/", env!("CARGO_PKG_VERSION")),
+            headers: &[],
             body,
         };
         let mut answer = conn.exchange(&request).map_err(http)?;

@@ -256,6 +256,17 @@ impl EtcdCluster {
         *lock(&self.shared.root_password) = Some(root_password.to_string());
     }
 
+    /// Turns on the v2 API's authentication as the seed does: user `root` with
+    /// `root_password`, `auth enable`, and the `guest` role's default read-write access to
+    /// everything revoked (otherwise anyone may still write). Needs `--enable-v2`.
+    pub fn enable_auth_v2(&self, root_password: &str) {
+        let ctl = self.ctl().v2();
+        ctl.ok(&["user", "add", &format!("root:{root_password}")]);
+        ctl.ok(&["auth", "enable"]);
+        *lock(&self.shared.root_password) = Some(root_password.to_string());
+        self.ctl().v2().ok(&["role", "revoke", "guest", "--path", "/*", "--readwrite"]);
+    }
+
     /// Adds `user` with `password` and grants it `role` (created if need be) with read access to
     /// keys under `read_prefix` and write access under `write_prefix` (`--prefix=true`; the
     /// same prefix for both gives `readwrite`). Works before and after [`EtcdCluster::enable_auth`].
@@ -521,6 +532,8 @@ pub struct Etcdctl<'a> {
     client_cert: Option<TlsFiles>,
     dial_timeout: Duration,
     command_timeout: Duration,
+    /// `ETCDCTL_API`: 3, or 2 for the v2 API (etcd needs `--enable-v2`).
+    api: u8,
 }
 
 #[derive(Clone)]
@@ -540,7 +553,14 @@ impl<'a> Etcdctl<'a> {
             client_cert: shared.client.clone(),
             dial_timeout: Duration::from_secs(2),
             command_timeout: Duration::from_secs(5),
+            api: 3,
         }
+    }
+    /// Speak the v2 API (`ETCDCTL_API=2`: `set`, `mk`, `rm`, `user add`, `role grant`, …; the
+    /// seed's commands). The cluster must run with `--enable-v2` ([`EtcdOptions::arg`]).
+    pub fn v2(mut self) -> Self {
+        self.api = 2;
+        self
     }
     /// Use exactly these endpoints.
     pub fn endpoints(mut self, urls: &[String]) -> Self {
@@ -587,6 +607,16 @@ impl<'a> Etcdctl<'a> {
                 cmd.env_remove(key);
             }
         }
+        if self.api == 2 {
+            self.v2_flags(&mut cmd);
+        } else {
+            self.v3_flags(&mut cmd);
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    fn v3_flags(&self, cmd: &mut Command) {
         cmd.env("ETCDCTL_API", "3")
             .arg(format!("--endpoints={}", self.endpoints.join(",")))
             .arg(format!("--dial-timeout={}ms", self.dial_timeout.as_millis()))
@@ -598,19 +628,35 @@ impl<'a> Etcdctl<'a> {
             cmd.arg(format!("--cert={}", cert.cert.display()))
                 .arg(format!("--key={}", cert.key.display()));
         }
-        match &self.user {
-            User::Default => {
-                if let Some(pw) = &*lock(&self.shared.root_password) {
-                    cmd.arg(format!("--user=root:{pw}"));
-                }
-            }
-            User::None => {}
-            User::Named(user, pw) => {
-                cmd.arg(format!("--user={user}:{pw}"));
-            }
+        if let Some(user) = self.user_arg() {
+            cmd.arg(format!("--user={user}"));
         }
-        cmd.args(args);
-        cmd
+    }
+
+    fn v2_flags(&self, cmd: &mut Command) {
+        cmd.env("ETCDCTL_API", "2")
+            .arg(format!("--endpoints={}", self.endpoints.join(",")))
+            .arg(format!("--timeout={}ms", self.dial_timeout.as_millis()))
+            .arg(format!("--total-timeout={}ms", self.command_timeout.as_millis()));
+        if let Some(pki) = &self.shared.pki {
+            cmd.arg(format!("--ca-file={}", pki.server.ca.display()));
+        }
+        if let Some(cert) = &self.client_cert {
+            cmd.arg(format!("--cert-file={}", cert.cert.display()))
+                .arg(format!("--key-file={}", cert.key.display()));
+        }
+        if let Some(user) = self.user_arg() {
+            cmd.arg(format!("--username={user}"));
+        }
+    }
+
+    /// `user:password` to authenticate as, if any.
+    fn user_arg(&self) -> Option<String> {
+        match &self.user {
+            User::Default => lock(&self.shared.root_password).as_ref().map(|pw| format!("root:{pw}")),
+            User::None => None,
+            User::Named(user, pw) => Some(format!("{user}:{pw}")),
+        }
     }
 
     /// Runs `etcdctl ARGS`; killed if still running 5 s after its dial + command timeouts.

@@ -6,22 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-pub fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+pub use confd_http::base64;
 
 /// `POST /v3/kv/put` and `/v3/kv/deleterange` to one member's gateway.
 pub struct Gateway {
@@ -85,6 +70,48 @@ impl Gateway {
     }
 
     pub fn try_call(&mut self, path: &str, body: &str) -> Result<(), String> {
+        let (status, response) = self.exchange("POST", path, "application/json", body)?;
+        if status != 200 || response.contains("\"error\"") {
+            return Err(format!("HTTP {status}: {response}"));
+        }
+        Ok(())
+    }
+
+    /// The v2 API's `set` (`PUT /v2/keys/KEY`, `value=…`); etcd needs `--enable-v2`.
+    pub fn v2_set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let body = format!("value={}", form_encode(value));
+        self.v2("PUT", key, &body)
+    }
+
+    /// The v2 API's `rm` of a key, or of a directory with everything in it.
+    pub fn v2_rm(&mut self, key: &str) -> Result<(), String> {
+        self.v2("DELETE", &format!("{key}?recursive=true"), "")
+    }
+
+    fn v2(&mut self, method: &str, key: &str, body: &str) -> Result<(), String> {
+        let (key, query) = key.split_once('?').unwrap_or((key, ""));
+        let encoded: Vec<String> = key.split('/').map(form_encode).collect();
+        let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+        let path = format!("/v2/keys{}{query}", encoded.join("/"));
+        let result = self.exchange(method, &path, "application/x-www-form-urlencoded", body);
+        match result {
+            Ok((200 | 201, _)) => Ok(()),
+            Ok((status, response)) => Err(format!("{method} {path}: HTTP {status}: {response}")),
+            Err(e) => {
+                self.conn = None;
+                Err(format!("{} {method} {path}: {e}", self.addr))
+            }
+        }
+    }
+
+    /// One request on the kept-alive connection: the status and the body.
+    fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Result<(u16, String), String> {
         if self.conn.is_none() {
             let s =
                 TcpStream::connect_timeout(&self.addr, self.timeout.min(Duration::from_secs(1)))
@@ -96,7 +123,7 @@ impl Gateway {
         }
         let conn = self.conn.as_mut().expect("connected above");
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         );
@@ -145,12 +172,23 @@ impl Gateway {
         if close {
             self.conn = None;
         }
-        let response = String::from_utf8_lossy(&response);
-        if status.split_whitespace().nth(1) != Some("200") || response.contains("\"error\"") {
-            return Err(format!("{}: {response}", status.trim()));
-        }
-        Ok(())
+        let code = status.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        Ok((code, String::from_utf8_lossy(&response).into_owned()))
     }
+}
+
+/// `application/x-www-form-urlencoded` for a value: unreserved bytes as they are, the rest
+/// as `%XX`.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Gateways to several members: a request that fails moves to the next member and is retried

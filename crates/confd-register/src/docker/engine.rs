@@ -129,6 +129,7 @@ impl Engine {
             path,
             host: "docker",
             user_agent: concat!("confd-register/", env!("CARGO_PKG_VERSION")),
+            headers: &[],
             body: None,
         };
         conn.exchange(&request).map_err(http(what))

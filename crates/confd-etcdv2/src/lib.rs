@@ -170,13 +170,19 @@ impl EtcdV2 {
             None
         };
         let authorization = match (cfg.username, cfg.password) {
-            (Some(user), Some(password)) => {
-                Some(format!("Basic {}", confd_http::base64(format!("{user}:{password}").as_bytes())))
-            }
+            (Some(user), Some(password)) => Some(format!(
+                "Basic {}",
+                confd_http::base64(format!("{user}:{password}").as_bytes())
+            )),
             _ => None,
         };
         Ok(EtcdV2 {
-            inner: Arc::new(Inner { endpoints, authorization, tls, preferred: AtomicUsize::new(0) }),
+            inner: Arc::new(Inner {
+                endpoints,
+                authorization,
+                tls,
+                preferred: AtomicUsize::new(0),
+            }),
         })
     }
 
@@ -246,14 +252,11 @@ impl Inner {
         header_timeout: Duration,
     ) -> Result<Response<Conn>, Failure> {
         let conn = match (&self.tls, endpoint.tls) {
-            (Some(tls), true) => {
-                Conn::tls(&endpoint.addr, &endpoint.host, CONNECT_TIMEOUT, tls).map_err(|e| {
-                    match e {
-                        TlsError::Connect(io) => Failure::Connect(io),
-                        other => Failure::Tls(other),
-                    }
-                })?
-            }
+            (Some(tls), true) => Conn::tls(&endpoint.addr, &endpoint.host, CONNECT_TIMEOUT, tls)
+                .map_err(|e| match e {
+                    TlsError::Connect(io) => Failure::Connect(io),
+                    other => Failure::Tls(other),
+                })?,
             _ => Conn::tcp(&endpoint.addr, CONNECT_TIMEOUT).map_err(Failure::Connect)?,
         };
         conn.set_timeouts(Some(header_timeout)).map_err(Failure::Connect)?;
@@ -341,7 +344,11 @@ impl Inner {
     }
 
     /// Reads `key`'s tree one directory at a time (no nesting limit).
-    fn read_levels(&self, key: &str, kvs: &mut BTreeMap<String, String>) -> Result<(), EtcdV2Error> {
+    fn read_levels(
+        &self,
+        key: &str,
+        kvs: &mut BTreeMap<String, String>,
+    ) -> Result<(), EtcdV2Error> {
         let mut dirs = vec![key.to_string()];
         while let Some(dir) = dirs.pop() {
             let path = format!("{}?sorted=true&quorum=true", wire::keys_path(&dir));
@@ -393,7 +400,10 @@ mod tests {
     #[test]
     fn nodes_take_a_scheme_or_follow_the_tls_setting() {
         let e = Endpoint::parse("http://127.0.0.1:2379", true).unwrap();
-        assert_eq!((e.addr.as_str(), e.host.as_str(), e.tls), ("127.0.0.1:2379", "127.0.0.1", false));
+        assert_eq!(
+            (e.addr.as_str(), e.host.as_str(), e.tls),
+            ("127.0.0.1:2379", "127.0.0.1", false)
+        );
         assert!(Endpoint::parse("https://etcd.example:2379/", false).unwrap().tls);
         assert!(Endpoint::parse("127.0.0.1:2379", true).unwrap().tls);
         assert!(!Endpoint::parse("127.0.0.1:2379", false).unwrap().tls);

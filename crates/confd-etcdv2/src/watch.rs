@@ -21,9 +21,14 @@ const STOP_CHECK: Duration = Duration::from_secs(1);
 /// How one poll ended.
 enum Poll {
     /// Something changed at `key`, at etcd index `index`.
-    Event { key: String, index: u64 },
+    Event {
+        key: String,
+        index: u64,
+    },
     /// etcd no longer has the history from our index; it is at `index` now.
-    Cleared { index: u64 },
+    Cleared {
+        index: u64,
+    },
     /// Nothing happened within [`POLL_REFRESH`].
     Quiet,
     Stopped,
@@ -176,14 +181,13 @@ impl Watcher {
             if self.flag.is_set() {
                 return Ok(Poll::Stopped);
             }
-            let progress = answer.response.read_some(&mut body).map_err(|e| {
-                EtcdV2Error::Unreachable {
+            let progress =
+                answer.response.read_some(&mut body).map_err(|e| EtcdV2Error::Unreachable {
                     attempts: vec![crate::Attempt {
                         endpoint: endpoint.clone(),
                         failure: crate::Failure::Http(e),
                     }],
-                }
-            })?;
+                })?;
             match progress {
                 Progress::Data if body.len() > confd_http::MAX_BODY => {
                     return Err(self.protocol(&endpoint, "an event larger than 64 MiB".into()))

@@ -263,9 +263,8 @@ fn v2_users_and_roles_as_the_seed_sets_them_up() {
 
 #[test]
 fn tls_with_a_client_certificate() {
-    let etcd = EtcdCluster::start_with(
-        EtcdOptions::new(1).tls().client_cert_auth().arg("--enable-v2"),
-    );
+    let etcd =
+        EtcdCluster::start_with(EtcdOptions::new(1).tls().client_cert_auth().arg("--enable-v2"));
     let files = etcd.tls_files().expect("TLS files");
     etcd.ctl().v2().ok(&["set", "/tls/a", "1"]);
     let settings = TlsSettings {
@@ -273,8 +272,7 @@ fn tls_with_a_client_certificate() {
         cert: Some(files.cert.clone()),
         key: Some(files.key.clone()),
     };
-    let cfg =
-        EtcdV2Config { nodes: etcd.endpoints(), tls: Some(settings), ..Default::default() };
+    let cfg = EtcdV2Config { nodes: etcd.endpoints(), tls: Some(settings), ..Default::default() };
     let v2 = EtcdV2::new(cfg).unwrap();
     assert!(etcd.endpoints()[0].starts_with("https://"));
     assert_eq!(pairs(&v2.read(&strings(&["/tls"])).unwrap()), [("/tls/a", "1")]);

@@ -3,9 +3,8 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,7 +13,9 @@ use rustix::process::{kill_process, Pid, Signal};
 use tempfile::TempDir;
 
 use crate::tls::{Pki, TlsFiles};
-use crate::util::{file_tail, free_port, install_hint, run_bounded, wait_until};
+use crate::util::{
+    all_threads_stopped, file_tail, free_port, install_hint, run_bounded, wait_until, Watchdog,
+};
 
 const ETCD: &str = "etcd";
 const ETCDCTL: &str = "etcdctl";
@@ -653,7 +654,9 @@ impl<'a> Etcdctl<'a> {
     /// `user:password` to authenticate as, if any.
     fn user_arg(&self) -> Option<String> {
         match &self.user {
-            User::Default => lock(&self.shared.root_password).as_ref().map(|pw| format!("root:{pw}")),
+            User::Default => {
+                lock(&self.shared.root_password).as_ref().map(|pw| format!("root:{pw}"))
+            }
             User::None => None,
             User::Named(user, pw) => Some(format!("{user}:{pw}")),
         }
@@ -854,67 +857,6 @@ fn logs(members: &[EtcdMember]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Whether every thread of `pid` is stopped (state `T`/`t` in /proc).
-fn all_threads_stopped(pid: u32) -> bool {
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().all(|task| {
-        let stat = fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        // "PID (COMM) STATE ...": the state follows the last ')'.
-        let state = stat.rfind(')').and_then(|i| stat[i + 1..].trim_start().chars().next());
-        matches!(state, Some('T' | 't'))
-    })
-}
-
-/// Kills the members and removes the cluster directory if the test process dies without
-/// unwinding (SIGKILL, abort, a runner's timeout): `sh` reads a pipe whose write end only this
-/// process holds, so end-of-file means we are gone. Dropping the guard kills the watchdog.
-struct Watchdog {
-    child: Child,
-    _pipe: Option<ChildStdin>,
-}
-
-const WATCHDOG_SCRIPT: &str = r#"
-dir=$1; pids=$2
-read -r _
-for f in "$pids"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")"; done 2>/dev/null
-i=0
-while [ "$i" -lt 100 ]; do
-  alive=
-  for f in "$pids"/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1; done
-  [ -z "$alive" ] && break
-  sleep 0.05; i=$((i+1))
-done
-rm -rf "$dir"
-"#;
-
-impl Watchdog {
-    fn start(dir: &Path, pids: &Path) -> Watchdog {
-        let mut child = Command::new("sh")
-            .args(["-c", WATCHDOG_SCRIPT, "testkit-watchdog"])
-            .arg(dir)
-            .arg(pids)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // Its own process group: a Ctrl-C to the test run does not stop the clean-up.
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("testkit: cannot start the watchdog (sh): {e}"));
-        let pipe = child.stdin.take();
-        Watchdog { child, _pipe: pipe }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        // Kill it before the pipe closes, so it never acts.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Parses `etcdctl get -w json`: the header revision and the (key, value) pairs. Keys and

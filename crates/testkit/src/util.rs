@@ -1,10 +1,12 @@
 //! Ports, polling, and running short-lived commands under a hard time limit.
 
 use std::collections::BTreeSet;
+use std::fs;
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -134,6 +136,68 @@ pub(crate) fn file_tail(path: &std::path::Path, n: usize) -> String {
             lines[lines.len().saturating_sub(n)..].join("\n")
         }
         Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}
+
+/// Whether every thread of `pid` is stopped (state `T`/`t` in /proc).
+pub(crate) fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().all(|task| {
+        let stat = fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // "PID (COMM) STATE ...": the state follows the last ')'.
+        let state = stat.rfind(')').and_then(|i| stat[i + 1..].trim_start().chars().next());
+        matches!(state, Some('T' | 't'))
+    })
+}
+
+/// Kills the servers whose pids are in `<pids>/*.pid` and removes `dir` if the test process
+/// dies without unwinding (SIGKILL, abort, a runner's timeout): `sh` reads a pipe whose write
+/// end only this process holds, so end-of-file means we are gone. Dropping the guard kills the
+/// watchdog. Every harness (etcd, redis, zookeeper) keeps its servers this way.
+pub(crate) struct Watchdog {
+    child: Child,
+    _pipe: Option<ChildStdin>,
+}
+
+const WATCHDOG_SCRIPT: &str = r#"
+dir=$1; pids=$2
+read -r _
+for f in "$pids"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")"; done 2>/dev/null
+i=0
+while [ "$i" -lt 100 ]; do
+  alive=
+  for f in "$pids"/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && break
+  sleep 0.05; i=$((i+1))
+done
+rm -rf "$dir"
+"#;
+
+impl Watchdog {
+    pub(crate) fn start(dir: &Path, pids: &Path) -> Watchdog {
+        let mut child = Command::new("sh")
+            .args(["-c", WATCHDOG_SCRIPT, "testkit-watchdog"])
+            .arg(dir)
+            .arg(pids)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group: a Ctrl-C to the test run does not stop the clean-up.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("testkit: cannot start the watchdog (sh): {e}"));
+        let pipe = child.stdin.take();
+        Watchdog { child, _pipe: pipe }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // Kill it before the pipe closes, so it never acts.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # certificates, chattr (e2fsprogs) for the read-only-dest test,
 # busybox-static for the image the Docker tests build, nginx and curl for the end-to-end test,
 # nginx's Lua module (libnginx-mod-http-lua, lua-cjson) for the live-membership tests, and for
-# the package test: man (man-db), groff, zsh, systemd-analyze (systemd), dpkg-deb (dpkg).
+# the package test: man (man-db), groff, zsh, systemd-analyze (systemd), dpkg-deb (dpkg); and
+# the redis and zookeeper backends' servers (redis-server, zookeeper).
 PACKAGES=(etcd-server etcd-client openssl e2fsprogs busybox-static nginx curl
-  libnginx-mod-http-lua lua-cjson man-db groff-base zsh systemd dpkg)
+  libnginx-mod-http-lua lua-cjson man-db groff-base zsh systemd dpkg redis-server zookeeper)
 
 install_packages() {
   local missing=()

@@ -3,18 +3,27 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::mpsc::Sender;
 
+use confd_backend::notify::{Notice, WatchStop};
 use confd_kv::KeyPrefix;
 
 use crate::config::RawConfig;
 
 pub enum Backend {
     /// YAML files (`-file`, repeatable; directories are walked, `-filter` on base names).
-    File { paths: Vec<PathBuf>, filter: String },
+    File {
+        paths: Vec<PathBuf>,
+        filter: String,
+    },
     /// The process environment (`/database/host` ← `DATABASE_HOST`).
     Env,
     /// etcd v3 (`-backend etcd` and `-backend etcdv3`, like confd master).
     Etcd(confd_etcd::Etcd),
+    /// The etcd v2 API (`-backend etcdv2`; confd 0.16's `etcd`).
+    EtcdV2(confd_etcdv2::EtcdV2),
+    Redis(confd_redis::Redis),
+    Zookeeper(confd_zookeeper::Zookeeper),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +32,24 @@ pub enum BackendError {
     File(#[from] confd_backend::file::FileBackendError),
     #[error(transparent)]
     Etcd(#[from] confd_etcd::EtcdError),
+    #[error(transparent)]
+    EtcdV2(#[from] confd_etcdv2::EtcdV2Error),
+    #[error(transparent)]
+    Redis(#[from] confd_redis::RedisError),
+    #[error(transparent)]
+    Zookeeper(#[from] confd_zookeeper::ZookeeperError),
+}
+
+impl BackendError {
+    /// Whether no server could be reached (rather than one refusing or being misconfigured).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            BackendError::EtcdV2(e) => e.is_unreachable(),
+            BackendError::Redis(e) => e.is_unreachable(),
+            BackendError::Zookeeper(e) => e.is_unreachable(),
+            BackendError::File(_) | BackendError::Etcd(_) => false,
+        }
+    }
 }
 
 /// Where a pass gets each resource's keys: a fresh read from the backend, or (watch mode) the
@@ -62,7 +89,10 @@ impl Values for SnapshotValues<'_> {
 
 impl Backend {
     /// The backend `-backend` names. Backends confd has that we do not yet are an error that
-    /// says so (etcd arrives with issue 4).
+    /// says so. A redis, zookeeper or etcd v2 server is tried at once: a refusal (a wrong
+    /// password, an etcd without the v2 API) is an error; so is no server answering with
+    /// `-onetime`, while a daemon starts anyway, keeps dest as it is, and renders once the
+    /// server answers (its watch or its next pass says so).
     pub fn from_config(config: &RawConfig) -> Result<Backend, String> {
         match config.backend.as_str() {
             "file" => {
@@ -74,13 +104,60 @@ impl Backend {
             }
             "env" => Ok(Backend::Env),
             "etcd" | "etcdv3" => {
-                let etcd = confd_etcd::Etcd::connect(etcd_config(config)).map_err(|e| e.to_string())?;
+                let etcd =
+                    confd_etcd::Etcd::connect(etcd_config(config)).map_err(|e| e.to_string())?;
                 Ok(Backend::Etcd(etcd))
             }
+            "etcdv2" => {
+                let client =
+                    confd_etcdv2::EtcdV2::new(etcdv2_config(config)).map_err(|e| e.to_string())?;
+                Backend::EtcdV2(client).probed(config.onetime)
+            }
+            "redis" => {
+                let client =
+                    confd_redis::Redis::new(redis_config(config)).map_err(|e| e.to_string())?;
+                Backend::Redis(client).probed(config.onetime)
+            }
+            "zookeeper" => {
+                let cfg = confd_zookeeper::ZookeeperConfig { nodes: config.nodes.clone() };
+                let client = confd_zookeeper::Zookeeper::new(cfg).map_err(|e| e.to_string())?;
+                Backend::Zookeeper(client).probed(config.onetime)
+            }
             other => Err(format!(
-                "backend {other:?} is not implemented in confd-rs (available: etcd, etcdv3, file, env)"
+                "backend {other:?} is not implemented in confd-rs (available: etcd, etcdv3, \
+                 etcdv2, redis, zookeeper, file, env; see COMPATIBILITY.md for what to do \
+                 meanwhile)"
             )),
         }
+    }
+
+    /// Tries the server once (see [`Backend::from_config`]).
+    fn probed(self, onetime: bool) -> Result<Backend, String> {
+        let probe = match &self {
+            Backend::EtcdV2(c) => c.probe().map_err(BackendError::from),
+            Backend::Redis(c) => c.probe().map_err(BackendError::from),
+            Backend::Zookeeper(c) => c.probe().map_err(BackendError::from),
+            Backend::File { .. } | Backend::Env | Backend::Etcd(_) => Ok(()),
+        };
+        match probe {
+            Err(e) if onetime || !e.is_unreachable() => Err(e.to_string()),
+            _ => Ok(self),
+        }
+    }
+
+    /// For the stores whose watch only reports that something changed (redis, zookeeper,
+    /// etcd v2): starts watching `keys`, reporting to `tx`. `None` for the other backends.
+    pub fn watch_store(
+        &self,
+        keys: Vec<String>,
+        tx: Sender<Notice>,
+    ) -> Option<Result<WatchStop, BackendError>> {
+        Some(match self {
+            Backend::EtcdV2(c) => c.watch(keys, tx).map_err(BackendError::from),
+            Backend::Redis(c) => c.watch(keys, tx).map_err(BackendError::from),
+            Backend::Zookeeper(c) => c.watch(keys, tx).map_err(BackendError::from),
+            Backend::File { .. } | Backend::Env | Backend::Etcd(_) => return None,
+        })
     }
 
     /// For etcd: every key under `keys`, read once at one revision for the whole pass, so all
@@ -104,6 +181,9 @@ impl Backend {
             }
             Backend::Env => Ok(confd_backend::env::values(keys, confd_backend::env::process_env())),
             Backend::Etcd(etcd) => Ok(etcd.read(keys)?.kvs),
+            Backend::EtcdV2(c) => Ok(c.read(keys)?),
+            Backend::Redis(c) => Ok(c.read(keys)?),
+            Backend::Zookeeper(c) => Ok(c.read(keys)?),
         }
     }
 
@@ -118,8 +198,59 @@ impl Backend {
                     confd_backend::file::watch_paths(&paths, &filter).map_err(|e| e.to_string())
                 }))
             }
-            Backend::Env | Backend::Etcd(_) => None,
+            Backend::Env
+            | Backend::Etcd(_)
+            | Backend::EtcdV2(_)
+            | Backend::Redis(_)
+            | Backend::Zookeeper(_) => None,
         }
+    }
+}
+
+/// The TLS files as confd's etcd client takes them: with a CA, or with both a client
+/// certificate and key (a lone certificate or key is ignored, as in confd, with a warning).
+fn tls_files(config: &RawConfig) -> Option<(Option<PathBuf>, Option<PathBuf>, Option<PathBuf>)> {
+    let (ca, cert, key) = (&config.client_ca_keys, &config.client_cert, &config.client_key);
+    if cert.is_empty() != key.is_empty() {
+        crate::log::warning!("-client-cert and -client-key must be given together; ignoring the one given (as confd does)");
+    }
+    let pair = !cert.is_empty() && !key.is_empty();
+    if ca.is_empty() && !pair {
+        return None;
+    }
+    let path = |s: &String| (!s.is_empty()).then(|| PathBuf::from(s));
+    Some((path(ca), if pair { path(cert) } else { None }, if pair { path(key) } else { None }))
+}
+
+/// Credentials go to etcd only with `-basic-auth`, as in confd.
+fn basic_auth(config: &RawConfig) -> (Option<String>, Option<String>) {
+    if config.basic_auth {
+        return (Some(config.username.clone()), Some(config.password.clone()));
+    }
+    if !config.username.is_empty() || !config.password.is_empty() {
+        crate::log::warning!(
+            "-username/-password are not sent to etcd without -basic-auth (as in confd)"
+        );
+    }
+    (None, None)
+}
+
+fn etcdv2_config(config: &RawConfig) -> confd_etcdv2::EtcdV2Config {
+    let (username, password) = basic_auth(config);
+    let tls =
+        tls_files(config).map(|(ca, cert, key)| confd_http::tls::TlsSettings { ca, cert, key });
+    confd_etcdv2::EtcdV2Config { nodes: config.nodes.clone(), username, password, tls }
+}
+
+/// redis takes the password from `-password` (or its file or variable) and, as confd does,
+/// from `-client-key`; an ACL user from `-username`. No `-basic-auth` is needed.
+fn redis_config(config: &RawConfig) -> confd_redis::RedisConfig {
+    let given = |s: &String| (!s.is_empty()).then(|| s.clone());
+    confd_redis::RedisConfig {
+        nodes: config.nodes.clone(),
+        username: given(&config.username),
+        password: given(&config.password).or_else(|| given(&config.client_key)),
+        separator: config.separator.clone(),
     }
 }
 
@@ -128,26 +259,7 @@ impl Backend {
 /// confd, with a warning).
 fn etcd_config(config: &RawConfig) -> confd_etcd::EtcdConfig {
     let mut cfg = confd_etcd::EtcdConfig::new(config.nodes.clone());
-    if config.basic_auth {
-        cfg.username = Some(config.username.clone());
-        cfg.password = Some(config.password.clone());
-    } else if !config.username.is_empty() || !config.password.is_empty() {
-        crate::log::warning!(
-            "-username/-password are not sent to etcd without -basic-auth (as in confd)"
-        );
-    }
-    let (ca, cert, key) = (&config.client_ca_keys, &config.client_cert, &config.client_key);
-    if cert.is_empty() != key.is_empty() {
-        crate::log::warning!("-client-cert and -client-key must be given together; ignoring the one given (as confd does)");
-    }
-    let pair = !cert.is_empty() && !key.is_empty();
-    if !ca.is_empty() || pair {
-        let path = |s: &String| (!s.is_empty()).then(|| PathBuf::from(s));
-        cfg.tls = Some(confd_etcd::TlsConfig {
-            ca: path(ca),
-            cert: if pair { path(cert) } else { None },
-            key: if pair { path(key) } else { None },
-        });
-    }
+    (cfg.username, cfg.password) = basic_auth(config);
+    cfg.tls = tls_files(config).map(|(ca, cert, key)| confd_etcd::TlsConfig { ca, cert, key });
     cfg
 }

@@ -111,13 +111,14 @@ pub struct ReconcileDefaults {
     pub hold_time: std::time::Duration,
 }
 
-/// The backends confd knows (`backends.New`).
+/// The backends confd knows (`backends.New`), and `etcdv2` (confd 0.16's `etcd`: the v2 API).
 pub const BACKENDS: &[&str] = &[
     "consul",
     "dynamodb",
     "env",
     "etcd",
     "etcdv3",
+    "etcdv2",
     "file",
     "rancher",
     "redis",
@@ -471,6 +472,7 @@ impl RawConfig {
                 _ => one("http://127.0.0.1:4001"),
             },
             "etcdv3" => one("127.0.0.1:2379"),
+            "etcdv2" => one("http://127.0.0.1:2379"),
             "redis" => one("127.0.0.1:6379"),
             "vault" => one("http://127.0.0.1:8200"),
             "zookeeper" => one("127.0.0.1:2181"),

@@ -19,3 +19,4 @@ pub mod resources;
 pub mod run;
 pub mod watch;
 pub mod watch_etcd;
+pub mod watch_store;

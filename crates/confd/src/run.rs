@@ -70,11 +70,13 @@ pub enum Event {
     Changed,
     /// An event of etcd watch `.1` of generation `.0` (older generations are stale).
     Etcd(u64, usize, confd_etcd::WatchEvent),
+    /// A report of a redis, zookeeper or etcd v2 watch.
+    Store(confd_backend::notify::Notice),
 }
 
 /// Carries out the driver's due work, reading every resource's keys from the backend (see
 /// [`SharedRead`]).
-fn run_due(driver: &mut Driver, backend: &Backend, settings: &Settings) -> Report {
+pub(crate) fn run_due(driver: &mut Driver, backend: &Backend, settings: &Settings) -> Report {
     let keys: Vec<String> =
         driver.resources().iter().flat_map(TemplateResource::prefixed_keys).collect();
     let read = SharedRead::new(backend, keys, driver.resources().len() > 1);
@@ -209,7 +211,7 @@ pub fn interval(
                 Ok(Event::Stop(sig)) => return stopped(sig),
                 Ok(Event::Reload) => break,
                 Ok(Event::Release) => current.release(),
-                Ok(Event::Changed | Event::Etcd(..)) => continue,
+                Ok(Event::Changed | Event::Etcd(..) | Event::Store(_)) => continue,
                 Err(RecvTimeoutError::Timeout)
                     if next_pass.is_some_and(|t| Instant::now() >= t) =>
                 {
@@ -235,6 +237,9 @@ pub(crate) fn stopped(sig: &str) -> ExitCode {
 pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: WaitSpec) -> ExitCode {
     if let Backend::Etcd(etcd) = backend {
         return crate::watch_etcd::run(source, etcd, settings, wait);
+    }
+    if matches!(backend, Backend::EtcdV2(_) | Backend::Redis(_) | Backend::Zookeeper(_)) {
+        return crate::watch_store::run(source, backend, settings, wait);
     }
     let (tx, rx) = mpsc::channel();
     if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
@@ -266,7 +271,7 @@ pub fn watch(source: &Source, backend: &Backend, settings: &Settings, wait: Wait
                 Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
             },
             Ok(Event::Release) => driver.release(),
-            Ok(Event::Changed | Event::Etcd(..)) => driver.changed_all(),
+            Ok(Event::Changed | Event::Etcd(..) | Event::Store(_)) => driver.changed_all(),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
         }

@@ -145,7 +145,7 @@ pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) ->
                     Err(e) => log::error!("SIGHUP: keeping the current template resources: {e}"),
                 },
                 Event::Release => watching.driver.release(),
-                Event::Changed => {}
+                Event::Changed | Event::Store(_) => {}
                 Event::Etcd(g, _, _) if g != generation => {}
                 Event::Etcd(_, _, WatchEvent::Status(health)) => {
                     log_health(&health, &mut outage);

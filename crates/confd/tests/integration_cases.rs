@@ -1,15 +1,22 @@
 //! End-to-end renders through the real binary: the seed nginx example (golden output from the
 //! original confd), and confd's own five integration cases (basic, exists, iteration,
-//! manykeys, nested) on the file backend and on the env backend.
+//! manykeys, nested) on every backend we have: file, env, etcd v3, the etcd v2 API, redis
+//! (plain; and with a database number, a password and a separator, with `/database` as a
+//! hash) and zookeeper, each against the real server started by the test.
 //!
-//! The case fixtures are written here from the prose description of confd's integration
-//! suite (behaviour notes §6.2); the expected outputs are the ones that suite checks.
+//! The case fixtures (`common/cases.rs`) are written from the prose description of confd's
+//! integration suite (behaviour notes §6.2); the expected outputs are the ones that suite
+//! checks.
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::{mode_of, Sandbox};
+use common::cases::{assert_cases, write_cases, DATA_SET, NESTED_EMPTY_OUT};
+use common::Sandbox;
+use testkit::redis::{RedisOptions, RedisServer};
+use testkit::zookeeper::ZookeeperServer;
+use testkit::{gateway::Gateway, EtcdCluster, EtcdOptions};
 
 fn seed_data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed").join(name)
@@ -75,138 +82,7 @@ fn seed_example_renders_byte_identical_to_confd() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// confd's integration cases, in our own words.
-
-const DB_KEYS: [&str; 4] =
-    ["/database/host", "/database/password", "/database/port", "/database/username"];
-
-/// `hostname` from the environment, then the four database settings.
-const DB_TEMPLATE: &str = "\
-hostname: {{ getenv \"HOSTNAME\" }}
-[database]
-host={{ getv \"/database/host\" }}
-password={{ getv \"/database/password\" }}
-port={{ getv \"/database/port\" }}
-username={{ getv \"/database/username\" }}
-";
-
-/// The first line prints `/key` when it exists; the second one trims the first line's newline
-/// and prints nothing, since `/doesnotexist` does not.
-const EXISTS_TEMPLATE: &str = "\
-{{ if exists \"/key\" }}value: {{ getv \"/key\" }}{{ end }}
-{{- if exists \"/doesnotexist\" }}
-unexpected: {{ getv \"/doesnotexist\" }}
-{{ end }}
-";
-
-/// One server line per upstream, in key order; the trim markers leave no blank lines.
-const ITERATION_TEMPLATE: &str = "\
-upstream app {
-{{- range gets \"/upstream/*\" }}
-  server {{ .Value }};
-{{- end }}
-}
-
-server {
-  listen 80;
-  location / {
-    proxy_pass http://app;
-  }
-}
-";
-
-/// Two levels of `gets`: the outer one over `/nested/*`, the inner one over each key found.
-/// No trim markers, so every action line leaves its newline.
-const NESTED_TEMPLATE: &str = "\
-upstream nested {
-{{ range gets \"/nested/*\" }}
-{{ range gets .Key }}
-    server {{ .Value }};
-{{ end }}
-{{ end }}
-}
-";
-
-const BASIC_OUT: &str =
-    "hostname: localhost\n[database]\nhost=127.0.0.1\npassword=p@sSw0rd\nport=3306\nusername=confd\n";
-const EXISTS_OUT: &str = "value: foobar\n";
-const ITERATION_OUT: &str = "\
-upstream app {
-  server 10.0.1.10:8080;
-  server 10.0.1.11:8080;
-}
-
-server {
-  listen 80;
-  location / {
-    proxy_pass http://app;
-  }
-}
-";
-
-fn toml_list(keys: &[&str]) -> String {
-    let items: Vec<String> = keys.iter().map(|k| format!("  \"{k}\",\n")).collect();
-    format!("[\n{}]", items.concat())
-}
-
-/// The five resources and four templates of the case set, writing to `out/confd-<case>-test.conf`.
-fn write_cases(sb: &Sandbox) {
-    sb.template("db.conf.tmpl", DB_TEMPLATE);
-    sb.template("exists.conf.tmpl", EXISTS_TEMPLATE);
-    sb.template("iteration.conf.tmpl", ITERATION_TEMPLATE);
-    sb.template("nested.conf.tmpl", NESTED_TEMPLATE);
-    let dest = |case: &str| sb.p(&format!("out/confd-{case}-test.conf"));
-    sb.resource(
-        "basic.toml",
-        &format!(
-            "[template]\nsrc = \"db.conf.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = {}\n",
-            dest("basic"),
-            toml_list(&DB_KEYS)
-        ),
-    );
-    sb.resource(
-        "exists.toml",
-        &format!(
-            "[template]\nsrc = \"exists.conf.tmpl\"\ndest = \"{}\"\nkeys = [\"/key\"]\n",
-            dest("exists")
-        ),
-    );
-    sb.resource(
-        "iteration.toml",
-        &format!(
-            "[template]\nsrc = \"iteration.conf.tmpl\"\ndest = \"{}\"\nkeys = [\"/upstream\"]\n",
-            dest("iteration")
-        ),
-    );
-    // The four keys 48 times over: 192 entries (etcd's Txn limit is 128 operations).
-    let many: Vec<&str> = DB_KEYS.iter().copied().cycle().take(4 * 48).collect();
-    assert_eq!(many.len(), 192);
-    sb.resource(
-        "manykeys.toml",
-        &format!(
-            "[template]\nsrc = \"db.conf.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = {}\n",
-            dest("manykeys"),
-            toml_list(&many)
-        ),
-    );
-    sb.resource(
-        "nested.toml",
-        &format!(
-            "[template]\nsrc = \"nested.conf.tmpl\"\ndest = \"{}\"\nkeys = [\"/nested\"]\n",
-            dest("nested")
-        ),
-    );
-}
-
-fn assert_cases(sb: &Sandbox, nested_out: &str) {
-    assert_eq!(sb.read("out/confd-basic-test.conf"), BASIC_OUT);
-    assert_eq!(sb.read("out/confd-exists-test.conf"), EXISTS_OUT);
-    assert_eq!(sb.read("out/confd-iteration-test.conf"), ITERATION_OUT);
-    assert_eq!(sb.read("out/confd-manykeys-test.conf"), BASIC_OUT);
-    assert_eq!(sb.read("out/confd-nested-test.conf"), nested_out);
-    assert_eq!(mode_of(&sb.path("out/confd-basic-test.conf")), 0o644);
-    assert_eq!(mode_of(&sb.path("out/confd-manykeys-test.conf")), 0o644);
-}
+// confd's integration cases (fixtures in common/cases.rs) on every backend.
 
 /// The file backend with the data split over four YAML files in two directories, both given
 /// with `-file` (as confd's file/test.sh does). `port` is quoted so it stays the string 3306.
@@ -282,5 +158,110 @@ fn integration_cases_on_the_env_backend() {
     assert!(run.messages("ERROR").is_empty(), "stderr:\n{}", run.stderr);
     // `*` does not cross `/` and nothing sits directly under /nested, so the outer range is
     // empty: an empty upstream, as confd renders it from the etcd data.
-    assert_cases(&sb, "upstream nested {\n\n}\n");
+    assert_cases(&sb, NESTED_EMPTY_OUT);
+}
+
+/// `confd -onetime -log-level debug -backend <backend> -confdir … <extra>` with
+/// `HOSTNAME=localhost`, as every script of confd's suite runs it; exit 0, no ERROR.
+fn run_cases(sb: &Sandbox, backend: &str, extra: &[String]) {
+    let mut args: Vec<String> = ["-onetime", "-log-level", "debug", "-backend", backend]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["-confdir".to_string(), sb.p("confdir")]);
+    args.extend(extra.iter().cloned());
+    let mut cmd = sb.confd(&args);
+    cmd.env("HOSTNAME", "localhost");
+    let run = sb.run(cmd);
+    run.assert_code(0);
+    assert!(run.messages("ERROR").is_empty(), "stderr:\n{}", run.stderr);
+}
+
+fn node(n: &str) -> Vec<String> {
+    vec!["-node".to_string(), n.to_string()]
+}
+
+/// etcd v3 (`etcdctl put`), as confd's etcdv3/test.sh. manykeys' 192 keys exceed etcd's
+/// 128 operations per transaction.
+#[test]
+fn integration_cases_on_etcd_v3() {
+    let etcd = EtcdCluster::start(1);
+    let mut gw = Gateway::new(&etcd.endpoints()[0]);
+    for (k, v) in DATA_SET {
+        gw.put(k, v).unwrap();
+    }
+    let sb = Sandbox::new();
+    write_cases(&sb);
+    run_cases(&sb, "etcdv3", &node(&etcd.endpoints()[0]));
+    assert_cases(&sb, NESTED_EMPTY_OUT);
+}
+
+/// The etcd v2 API (`PUT /v2/keys/…`, as confd's etcd/test.sh writes with curl), etcd started
+/// with `--enable-v2`, `-backend etcdv2`.
+#[test]
+fn integration_cases_on_etcd_v2() {
+    let etcd = EtcdCluster::start_with(EtcdOptions::new(1).arg("--enable-v2"));
+    let mut gw = Gateway::new(&etcd.endpoints()[0]);
+    for (k, v) in DATA_SET {
+        gw.v2_set(k, v).unwrap();
+    }
+    let sb = Sandbox::new();
+    write_cases(&sb);
+    run_cases(&sb, "etcdv2", &node(&etcd.endpoints()[0]));
+    assert_cases(&sb, NESTED_EMPTY_OUT);
+}
+
+/// redis with string keys named like the paths (`SET /database/host …`), as confd's
+/// redis/test.sh.
+#[test]
+fn integration_cases_on_redis() {
+    let redis = RedisServer::start(RedisOptions::default());
+    for (k, v) in DATA_SET {
+        redis.cli(&["SET", k, v]);
+    }
+    let sb = Sandbox::new();
+    write_cases(&sb);
+    run_cases(&sb, "redis", &node(&redis.addr()));
+    assert_cases(&sb, NESTED_EMPTY_OUT);
+}
+
+/// redis with what confd's redis backend also takes: database 3 (`host:port/3`), a password
+/// (from `-client-key`, as confd reads it; and from `-password`), the separator `:` (keys
+/// `database:host`), and `/upstream` stored as one hash (the iteration case reads the key
+/// `/upstream`, so its fields become `/upstream/app1` …). Database 0 holds decoys.
+#[test]
+fn integration_cases_on_redis_with_database_password_and_separator() {
+    let redis = RedisServer::start(RedisOptions::default().password("s3cret"));
+    for (k, v) in DATA_SET {
+        if let Some(field) = k.strip_prefix("/upstream/") {
+            redis.cli_db(3, &["HSET", "upstream", field, v]);
+        } else {
+            let name = k.trim_start_matches('/').replace('/', ":");
+            redis.cli_db(3, &["SET", &name, v]);
+        }
+        redis.cli_db(0, &["SET", &k.trim_start_matches('/').replace('/', ":"), "decoy"]);
+    }
+    let target = format!("{}/3", redis.addr());
+    for password_flag in ["-client-key", "-password"] {
+        let sb = Sandbox::new();
+        write_cases(&sb);
+        let mut extra = node(&target);
+        extra.extend([password_flag.to_string(), "s3cret".to_string()]);
+        extra.extend(["-separator".to_string(), ":".to_string()]);
+        run_cases(&sb, "redis", &extra);
+        assert_cases(&sb, NESTED_EMPTY_OUT);
+    }
+}
+
+/// zookeeper, one znode per key (parents created empty), as confd's zookeeper/test.sh.
+#[test]
+fn integration_cases_on_zookeeper() {
+    let zk = ZookeeperServer::start();
+    for (k, v) in DATA_SET {
+        zk.put(k, v);
+    }
+    let sb = Sandbox::new();
+    write_cases(&sb);
+    run_cases(&sb, "zookeeper", &node(&zk.addr()));
+    assert_cases(&sb, NESTED_EMPTY_OUT);
 }

@@ -478,7 +478,7 @@ fn log_levels() {
 fn backend_checks() {
     assert_eq!(
         err(&["-backend", "etcd2"], None),
-        "Invalid backend \"etcd2\": want one of consul, dynamodb, env, etcd, etcdv3, file, \
+        "Invalid backend \"etcd2\": want one of consul, dynamodb, env, etcd, etcdv3, etcdv2, file, \
          rancher, redis, ssm, vault, zookeeper"
     );
     assert!(err(&[], Some("backend = \"Etcd\"\n")).starts_with("Invalid backend"));

@@ -7,6 +7,7 @@
 //! what the test sets (so nothing from the caller's environment leaks into the env backend).
 #![allow(dead_code)]
 
+pub mod cases;
 pub mod etcd;
 
 use std::ffi::OsStr;

@@ -1,6 +1,12 @@
 //! confd's read: every leaf under the keys, requested in a pipeline on one connection.
 //!
-//! The walk is breadth first over a queue of requests: "children of P" for every node we have
+//! [`walk`] asks in batches: one `multiRead` request (ZooKeeper 3.6+) carries "children of P"
+//! and "data of P" for up to [`BATCH`] nodes, and a few batches are in flight at once. The
+//! server's cost is mostly per request, so a tree of thousands of nodes is read in a few dozen
+//! requests (measured in docs/BENCHMARKS.md). A server without `multiRead` answers
+//! `Unimplemented`; the walk then asks node by node ([`walk_singly`]).
+//!
+//! [`walk_singly`] is breadth first over a queue of requests: "children of P" for every node we have
 //! not seen yet, "data of P" for every node found without children. Up to [`WINDOW`]
 //! requests are in flight; ZooKeeper answers a session's requests in order, so awaiting them
 //! in the order they were sent loses nothing, and the walk costs about one round trip per
@@ -11,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use tokio::time::timeout;
-use zookeeper_client::{Client, Error as ZkError};
+use zookeeper_client::{Client, Error as ZkError, MultiReadResult};
 
 use crate::{ZookeeperError, REQUEST_TIMEOUT};
 
@@ -103,7 +109,98 @@ fn send(client: &Client, job: Job) -> InFlight {
 
 /// Every leaf under `roots` with its value. A root or node that does not exist (any more)
 /// contributes nothing.
+/// Nodes per `multiRead` request (two operations each).
+const BATCH: usize = 128;
+/// `multiRead` requests in flight at most.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+type BatchReply<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<MultiReadResult>, ZkError>> + Send + 'a>>;
+
+/// Every leaf under `roots`, in batched `multiRead`s; node by node where the server has no
+/// `multiRead`.
 pub(crate) async fn walk(
+    client: &Client,
+    roots: &[String],
+    ensemble: &str,
+) -> Result<BTreeMap<String, String>, ZookeeperError> {
+    match walk_batched(client, roots, ensemble).await {
+        Err(ZookeeperError::Request { source: ZkError::Unimplemented, .. }) => {
+            walk_singly(client, roots, ensemble).await
+        }
+        other => other,
+    }
+}
+
+async fn walk_batched(
+    client: &Client,
+    roots: &[String],
+    ensemble: &str,
+) -> Result<BTreeMap<String, String>, ZookeeperError> {
+    let mut values = BTreeMap::new();
+    let mut queue: VecDeque<String> = roots.iter().cloned().collect();
+    let mut in_flight: VecDeque<(Vec<String>, BatchReply<'_>)> = VecDeque::new();
+    loop {
+        while in_flight.len() < BATCHES_IN_FLIGHT && !queue.is_empty() {
+            let paths: Vec<String> = queue.drain(..queue.len().min(BATCH)).collect();
+            let mut reader = client.new_multi_reader();
+            for path in &paths {
+                let added = reader.add_get_children(path).and_then(|()| reader.add_get_data(path));
+                added.map_err(|source| request_error(ensemble, "reading", path, source))?;
+            }
+            in_flight.push_back((paths, Box::pin(reader.commit())));
+        }
+        let Some((paths, reply)) = in_flight.pop_front() else {
+            return Ok(values);
+        };
+        let first = paths.first().cloned().unwrap_or_default();
+        let results = match timeout(REQUEST_TIMEOUT, reply).await {
+            Err(_) => {
+                return Err(ZookeeperError::RequestTimeout {
+                    ensemble: ensemble.to_string(),
+                    op: "reading",
+                    path: first,
+                    timeout: REQUEST_TIMEOUT,
+                })
+            }
+            Ok(Err(source)) => return Err(request_error(ensemble, "reading", &first, source)),
+            Ok(Ok(results)) => results,
+        };
+        let mut results = results.into_iter();
+        for path in paths {
+            let (children, data) = (results.next(), results.next());
+            match (children, data) {
+                (Some(MultiReadResult::Children { children }), _) if !children.is_empty() => {
+                    queue.extend(children.iter().map(|c| join(&path, c)));
+                }
+                (
+                    Some(MultiReadResult::Children { .. }),
+                    Some(MultiReadResult::Data { data, .. }),
+                ) => {
+                    values.insert(path, String::from_utf8_lossy(&data).into_owned());
+                }
+                // Gone meanwhile (or between the two operations): it contributes nothing.
+                (Some(MultiReadResult::Error { err: ZkError::NoNode }), _)
+                | (_, Some(MultiReadResult::Error { err: ZkError::NoNode })) => {}
+                (Some(MultiReadResult::Error { err }), _)
+                | (_, Some(MultiReadResult::Error { err })) => {
+                    return Err(request_error(ensemble, "reading", &path, err))
+                }
+                _ => {
+                    let err = ZkError::UnexpectedError("a multiRead answer out of step".into());
+                    return Err(request_error(ensemble, "reading", &path, err));
+                }
+            }
+        }
+    }
+}
+
+fn request_error(ensemble: &str, op: &'static str, path: &str, source: ZkError) -> ZookeeperError {
+    ZookeeperError::Request { ensemble: ensemble.to_string(), op, path: path.to_string(), source }
+}
+
+/// The walk one request per node (servers before 3.6).
+async fn walk_singly(
     client: &Client,
     roots: &[String],
     ensemble: &str,
@@ -156,6 +253,41 @@ pub(crate) async fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The batched walk and the node-by-node one (servers before 3.6) read the same leaves from
+    /// a real server: wide, deep, inner data ignored, a missing root, `/` with `/zookeeper`.
+    #[test]
+    fn batched_and_single_walks_agree_on_a_real_server() {
+        let zk = testkit::zookeeper::ZookeeperServer::start();
+        for i in 0..300 {
+            zk.put(&format!("/wide/s{i:03}/a"), &i.to_string());
+        }
+        zk.put("/deep/1/2/3/4/5/leaf", "bottom");
+        zk.put("/deep/1", "inner data is ignored");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let session = crate::session::Session::new(zk.addr());
+        let roots = roots_of(&["/wide", "/deep", "/missing"]);
+        let (batched, singly, all) = rt.block_on(async {
+            let client = session.client().await.unwrap();
+            let batched = walk_batched(&client, &roots, "zk").await.unwrap();
+            let singly = walk_singly(&client, &roots, "zk").await.unwrap();
+            let all = walk_batched(&client, &roots_of(&["/"]), "zk").await.unwrap();
+            (batched, singly, all)
+        });
+        assert_eq!(batched.len(), 301);
+        assert_eq!(batched.get("/deep/1/2/3/4/5/leaf").map(String::as_str), Some("bottom"));
+        assert_eq!(batched.get("/wide/s299/a").map(String::as_str), Some("299"));
+        assert_eq!(batched, singly);
+        assert!(all.keys().any(|k| k.starts_with("/zookeeper/")));
+        assert_eq!(
+            all.len(),
+            batched.len() + all.keys().filter(|k| k.starts_with("/zookeeper/")).count()
+        );
+    }
 
     fn roots_of(keys: &[&str]) -> Vec<String> {
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();

@@ -27,17 +27,7 @@ fn strings(keys: &[&str]) -> Vec<String> {
 
 /// confd's integration data set, written through the v2 API.
 fn write_data_set(gw: &mut Gateway) {
-    for (k, v) in [
-        ("/key", "foobar"),
-        ("/database/host", "127.0.0.1"),
-        ("/database/password", "p@sSw0rd"),
-        ("/database/port", "3306"),
-        ("/database/username", "confd"),
-        ("/upstream/app1", "10.0.1.10:8080"),
-        ("/upstream/app2", "10.0.1.11:8080"),
-        ("/nested/east/app1", "10.0.1.10:8080"),
-        ("/nested/west/app2", "10.0.1.11:8080"),
-    ] {
+    for (k, v) in testkit::CONFD_DATA_SET {
         gw.v2_set(k, v).unwrap();
     }
 }

@@ -35,18 +35,12 @@ fn redis(nodes: &[&str]) -> Redis {
 
 /// confd's integration data set, as confd keys and values.
 fn confd_data() -> BTreeMap<String, String> {
-    [
-        ("/key", "foobar"),
-        ("/database/host", "127.0.0.1"),
-        ("/database/password", "p@sSw0rd"),
-        ("/database/port", "3306"),
-        ("/database/username", "confd"),
-        ("/upstream/app1", "10.0.1.10:8080"),
-        ("/upstream/app2", "10.0.1.11:8080"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    // confd's redis script writes the set without the nested leaves.
+    testkit::CONFD_DATA_SET
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("/nested/"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Stores the data set as plain strings in database `db`, keys mapped with `sep`.

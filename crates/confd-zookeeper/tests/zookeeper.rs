@@ -28,17 +28,7 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 /// confd's integration data set (`integration/zookeeper/test.sh`), as nodes.
 fn load_confd_data(server: &ZookeeperServer) {
-    for (path, value) in [
-        ("/key", "foobar"),
-        ("/database/host", "127.0.0.1"),
-        ("/database/password", "p@sSw0rd"),
-        ("/database/port", "3306"),
-        ("/database/username", "confd"),
-        ("/upstream/app1", "10.0.1.10:8080"),
-        ("/upstream/app2", "10.0.1.11:8080"),
-        ("/nested/east/app1", "10.0.1.10:8080"),
-        ("/nested/west/app2", "10.0.1.11:8080"),
-    ] {
+    for (path, value) in testkit::CONFD_DATA_SET {
         server.create(path, value);
     }
 }

@@ -12,7 +12,7 @@
 //! Prints one Markdown table row per backend. SERVICES defaults to 1,000; backends to all
 //! (`etcdv3 etcdv2 redis zookeeper`). `ORIGINAL=/path/to/confd` runs the original confd on
 //! the same data too (it has no `etcdv2`; its `-wait` and reload pacing do not exist, so its
-//! watch rows use its own defaults).
+//! watch rows use its own defaults). `EXTRA="-wait 0"` passes more flags to confd-rs only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -111,6 +111,9 @@ fn confdir(work: &Path) -> PathBuf {
 
 fn confd(binary: &str, backend: &str, node: &str, confdir: &Path, mode: &str) -> Command {
     let mut cmd = Command::new(binary);
+    if std::env::var("ORIGINAL").ok().as_deref() != Some(binary) {
+        cmd.args(std::env::var("EXTRA").unwrap_or_default().split_whitespace());
+    }
     cmd.args([mode, "-backend", backend, "-node", node, "-log-level", "error"])
         .arg("-confdir")
         .arg(confdir)

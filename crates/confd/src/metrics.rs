@@ -49,7 +49,7 @@ pub struct Metrics {
     pub held: Family<ResourceLabel, Counter>,
     /// Retries scheduled after a failure.
     pub retries: Family<ResourceLabel, Counter>,
-    /// 1 while the store is connected (etcd watch), 0 during an outage.
+    /// 1 while the store's watch is connected (watch mode), 0 during an outage.
     pub store_up: Gauge,
     /// The newest etcd revision applied to what confd renders from.
     pub store_revision: Gauge,
@@ -111,7 +111,11 @@ impl Metrics {
         );
         r.register("held", "Batches held by fail static (max_removal)", self.held.clone());
         r.register("retries", "Retries scheduled after a failure", self.retries.clone());
-        r.register("store_up", "1 while the store (etcd) is connected", self.store_up.clone());
+        r.register(
+            "store_up",
+            "1 while the store's watch is connected (watch mode)",
+            self.store_up.clone(),
+        );
         r.register(
             "store_revision",
             "The newest etcd revision applied to the keys confd renders from",

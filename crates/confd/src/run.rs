@@ -131,6 +131,19 @@ pub(crate) fn effective_wait(resources: &[TemplateResource], global: WaitSpec) -
         .fold(global, |acc, w| WaitSpec { quiet: acc.quiet.max(w.quiet), max: acc.max.max(w.max) })
 }
 
+/// A daemon loop's start: the sending end of its event channel (for more event sources), the
+/// receiving end, and the template resources.
+pub(crate) type Started = (Sender<Event>, Receiver<Event>, Vec<TemplateResource>);
+
+/// What every daemon loop does first: the event channel, the signal thread feeding it, and the
+/// template resources; a failure is logged as FATAL and is the exit code.
+pub(crate) fn start_daemon(source: &Source, settings: &Settings) -> Result<Started, ExitCode> {
+    let (tx, rx) = mpsc::channel();
+    spawn_signal_thread(tx.clone(), settings.cancel.clone()).map_err(|e| fatal(&e))?;
+    let resources = source.load().map_err(fatal)?;
+    Ok((tx, rx, resources))
+}
+
 pub(crate) fn fatal(msg: impl std::fmt::Display) -> ExitCode {
     log::log(log::Level::Fatal, &msg.to_string());
     ExitCode::FAILURE

@@ -26,7 +26,7 @@ use crate::backend::{SnapshotValues, Values};
 use crate::driver::{Driver, Report};
 use crate::log;
 use crate::process::Settings;
-use crate::run::{fatal, next_event, spawn_signal_thread, stopped, Event, Source};
+use crate::run::{next_event, start_daemon, stopped, Event, Source};
 
 type Model = BTreeMap<String, String>;
 
@@ -107,13 +107,9 @@ fn stop_groups(groups: Vec<Group>) {
 }
 
 pub fn run(source: &Source, etcd: &Etcd, settings: &Settings, wait: WaitSpec) -> ExitCode {
-    let (tx, rx) = mpsc::channel();
-    if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
-        return fatal(&e);
-    }
-    let resources = match source.load() {
-        Ok(r) => r,
-        Err(e) => return fatal(e),
+    let (tx, rx, resources) = match start_daemon(source, settings) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     // Events of a stopped watch may still be in flight; each set of watches has a generation.
     let mut generation = 0;

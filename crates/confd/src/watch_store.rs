@@ -16,17 +16,13 @@ use crate::driver::Driver;
 use crate::log;
 use crate::process::Settings;
 use crate::run::{
-    effective_wait, fatal, next_event, run_due, spawn_signal_thread, stopped, Event, Source,
+    effective_wait, fatal, next_event, run_due, start_daemon, stopped, Event, Source,
 };
 
 pub fn run(source: &Source, backend: &Backend, settings: &Settings, wait: WaitSpec) -> ExitCode {
-    let (tx, rx) = mpsc::channel();
-    if let Err(e) = spawn_signal_thread(tx.clone(), settings.cancel.clone()) {
-        return fatal(&e);
-    }
-    let resources = match source.load() {
-        Ok(r) => r,
-        Err(e) => return fatal(e),
+    let (tx, rx, resources) = match start_daemon(source, settings) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let mut watch = match start(backend, &resources, &tx) {
         Ok(w) => w,

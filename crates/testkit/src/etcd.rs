@@ -9,12 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rustix::process::{kill_process, Pid, Signal};
 use tempfile::TempDir;
 
 use crate::tls::{Pki, TlsFiles};
 use crate::util::{
-    all_threads_stopped, file_tail, free_port, install_hint, run_bounded, wait_until, Watchdog,
+    file_tail, free_port, install_hint, run_bounded, wait_until, ServerProcess, Watchdog,
 };
 
 const ETCD: &str = "etcd";
@@ -343,13 +342,7 @@ pub struct EtcdMember {
     /// Every flag except `--initial-cluster-state`.
     args: Vec<String>,
     shared: Arc<Shared>,
-    process: Mutex<Process>,
-}
-
-#[derive(Default)]
-struct Process {
-    child: Option<Child>,
-    paused: bool,
+    process: Mutex<ServerProcess>,
 }
 
 impl EtcdMember {
@@ -397,17 +390,7 @@ impl EtcdMember {
     /// Kills the member (SIGCONT if paused, then SIGKILL) and reaps it: when this returns the
     /// process is gone. Its data dir stays, for [`EtcdMember::restart`]. No-op if not running.
     pub fn kill(&self) {
-        let mut process = lock(&self.process);
-        if let Some(mut child) = process.child.take() {
-            if process.paused {
-                let _ = kill_process(Pid::from_child(&child), Signal::CONT);
-                process.paused = false;
-            }
-            let _ = child.kill();
-            // Before reaping: the watchdog must never see a pid that could be reused.
-            let _ = fs::remove_file(&self.pid_path);
-            let _ = child.wait();
-        }
+        lock(&self.process).kill(&self.pid_path);
     }
 
     /// Starts a killed member again on its data dir (`--initial-cluster-state existing`) and
@@ -458,30 +441,12 @@ impl EtcdMember {
     /// Freezes the member with SIGSTOP (a hung peer: its ports accept connections, nothing
     /// answers) and waits until all its threads are stopped. Panics if it is not running.
     pub fn pause(&self) {
-        let mut process = lock(&self.process);
-        let child = process
-            .child
-            .as_ref()
-            .unwrap_or_else(|| panic!("testkit: pause() of {} which is not running", self.name));
-        let pid = child.id();
-        kill_process(Pid::from_child(child), Signal::STOP)
-            .unwrap_or_else(|e| panic!("testkit: SIGSTOP {pid}: {e}"));
-        process.paused = true;
-        assert!(
-            wait_until(Duration::from_secs(5), || all_threads_stopped(pid)),
-            "testkit: {} (pid {pid}) did not stop after SIGSTOP",
-            self.name
-        );
+        lock(&self.process).pause(&self.name);
     }
 
     /// Thaws a paused member with SIGCONT. No-op if it is not paused.
     pub fn resume(&self) {
-        let mut process = lock(&self.process);
-        if let (Some(child), true) = (process.child.as_ref(), process.paused) {
-            kill_process(Pid::from_child(child), Signal::CONT)
-                .unwrap_or_else(|e| panic!("testkit: SIGCONT {}: {e}", child.id()));
-            process.paused = false;
-        }
+        lock(&self.process).resume();
     }
 
     fn spawn(&self, initial_cluster_state: &str) -> std::io::Result<()> {
@@ -761,7 +726,7 @@ fn plan_members(
                 data_dir,
                 args,
                 shared: Arc::clone(shared),
-                process: Mutex::new(Process::default()),
+                process: Mutex::new(ServerProcess::default()),
             }
         })
         .collect()

@@ -42,5 +42,21 @@ mod util;
 pub mod zookeeper;
 
 pub use etcd::{EtcdCluster, EtcdMember, EtcdOptions, Etcdctl};
+
+/// The data set of confd's own integration suite (its `integration/*/test.sh`), as keys and
+/// values: `/key`, four database settings, two upstreams, and two nested leaves
+/// (`/nested/east/app1`, `/nested/west/app2`) as its etcd scripts write them. Every store's
+/// tests load it their store's way.
+pub const CONFD_DATA_SET: [(&str, &str); 9] = [
+    ("/key", "foobar"),
+    ("/database/host", "127.0.0.1"),
+    ("/database/password", "p@sSw0rd"),
+    ("/database/port", "3306"),
+    ("/database/username", "confd"),
+    ("/upstream/app1", "10.0.1.10:8080"),
+    ("/upstream/app2", "10.0.1.11:8080"),
+    ("/nested/east/app1", "10.0.1.10:8080"),
+    ("/nested/west/app2", "10.0.1.11:8080"),
+];
 pub use tls::TlsFiles;
 pub use util::{free_port, wait_until};

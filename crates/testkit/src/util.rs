@@ -201,6 +201,62 @@ impl Drop for Watchdog {
     }
 }
 
+/// A server process a harness started: killed, paused and resumed the same way by every
+/// harness (etcd members, ZooKeeper).
+#[derive(Default)]
+pub(crate) struct ServerProcess {
+    pub(crate) child: Option<Child>,
+    pub(crate) paused: bool,
+}
+
+impl ServerProcess {
+    /// SIGCONT if paused, then SIGKILL, and reaps it; `pid_file` (the watchdog's) is removed
+    /// before the reaping, so the watchdog never sees a pid that could be reused. No-op if it
+    /// is not running.
+    pub(crate) fn kill(&mut self, pid_file: &Path) {
+        if let Some(mut child) = self.child.take() {
+            if self.paused {
+                let _ = rustix::process::kill_process(
+                    rustix::process::Pid::from_child(&child),
+                    rustix::process::Signal::CONT,
+                );
+                self.paused = false;
+            }
+            let _ = child.kill();
+            let _ = fs::remove_file(pid_file);
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGSTOP, and waits until every thread has stopped. Panics if `what` is not running or
+    /// does not stop within 5 s.
+    pub(crate) fn pause(&mut self, what: &str) {
+        use rustix::process::{kill_process, Pid, Signal};
+        let child = self
+            .child
+            .as_ref()
+            .unwrap_or_else(|| panic!("testkit: pause() of {what}, which is not running"));
+        let pid = child.id();
+        kill_process(Pid::from_child(child), Signal::STOP)
+            .unwrap_or_else(|e| panic!("testkit: SIGSTOP {pid}: {e}"));
+        self.paused = true;
+        assert!(
+            wait_until(Duration::from_secs(5), || all_threads_stopped(pid)),
+            "testkit: {what} (pid {pid}) did not stop after SIGSTOP"
+        );
+    }
+
+    /// SIGCONT after [`ServerProcess::pause`]. No-op if it is not paused.
+    pub(crate) fn resume(&mut self) {
+        use rustix::process::{kill_process, Pid, Signal};
+        if let (Some(child), true) = (self.child.as_ref(), self.paused) {
+            kill_process(Pid::from_child(child), Signal::CONT)
+                .unwrap_or_else(|e| panic!("testkit: SIGCONT {}: {e}", child.id()));
+            self.paused = false;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

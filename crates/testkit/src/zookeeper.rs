@@ -27,11 +27,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rustix::process::{kill_process, Pid, Signal};
 use tempfile::TempDir;
 use zookeeper_client::{Acls, Client, CreateMode, Error as ZkError};
 
-use crate::util::{all_threads_stopped, file_tail, free_port, wait_until, Watchdog};
+use crate::util::{file_tail, free_port, wait_until, ServerProcess, Watchdog};
 
 /// The server's jar; its manifest's `Class-Path` names its dependencies.
 const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
@@ -52,15 +51,10 @@ pub struct ZookeeperServer {
     data_dir: PathBuf,
     log_path: PathBuf,
     pid_path: PathBuf,
-    process: Mutex<Process>,
+    process: Mutex<ServerProcess>,
     writer: Writer,
     _watchdog: Watchdog,
     dir: TempDir,
-}
-
-struct Process {
-    child: Option<Child>,
-    paused: bool,
 }
 
 impl ZookeeperServer {
@@ -83,7 +77,7 @@ impl ZookeeperServer {
             log_path: dir.path().join("zookeeper.log"),
             _watchdog: Watchdog::start(dir.path(), dir.path()),
             pid_path,
-            process: Mutex::new(Process { child: None, paused: false }),
+            process: Mutex::new(ServerProcess { child: None, paused: false }),
             writer: Writer::new(),
             dir,
         };
@@ -181,17 +175,7 @@ impl ZookeeperServer {
     /// Kills the server (SIGCONT if paused, then SIGKILL) and reaps it; its data dir stays
     /// for [`ZookeeperServer::restart`]. No-op if it is not running.
     pub fn stop(&self) {
-        let mut process = lock(&self.process);
-        if let Some(mut child) = process.child.take() {
-            if process.paused {
-                let _ = kill_process(Pid::from_child(&child), Signal::CONT);
-                process.paused = false;
-            }
-            let _ = child.kill();
-            // Before reaping: the watchdog must never see a pid that could be reused.
-            let _ = fs::remove_file(&self.pid_path);
-            let _ = child.wait();
-        }
+        lock(&self.process).kill(&self.pid_path);
     }
 
     /// Starts a stopped server again on the same port and data dir (the tree and the
@@ -225,26 +209,12 @@ impl ZookeeperServer {
     /// Freezes the server with SIGSTOP (a hung server: its port accepts connections, nothing
     /// answers) and waits until all its threads are stopped. Panics if it is not running.
     pub fn pause(&self) {
-        let mut process = lock(&self.process);
-        let child = process.child.as_ref().expect("testkit: pause() of a stopped zookeeper");
-        let pid = child.id();
-        kill_process(Pid::from_child(child), Signal::STOP)
-            .unwrap_or_else(|e| panic!("testkit: SIGSTOP {pid}: {e}"));
-        process.paused = true;
-        assert!(
-            wait_until(Duration::from_secs(5), || all_threads_stopped(pid)),
-            "testkit: zookeeper (pid {pid}) did not stop after SIGSTOP"
-        );
+        lock(&self.process).pause("zookeeper");
     }
 
     /// Thaws a paused server with SIGCONT. No-op if it is not paused.
     pub fn resume(&self) {
-        let mut process = lock(&self.process);
-        if let (Some(child), true) = (process.child.as_ref(), process.paused) {
-            kill_process(Pid::from_child(child), Signal::CONT)
-                .unwrap_or_else(|e| panic!("testkit: SIGCONT {}: {e}", child.id()));
-            process.paused = false;
-        }
+        lock(&self.process).resume();
     }
 
     fn spawn(&self) {

@@ -4,19 +4,9 @@
 
 use super::{mode_of, Sandbox};
 
-/// confd's data set: `/key`, the four database settings, two upstreams, and two nested
-/// leaves (`/nested/east/app1`, `/nested/west/app2`) as its etcd scripts write them.
-pub const DATA_SET: [(&str, &str); 9] = [
-    ("/key", "foobar"),
-    ("/database/host", "127.0.0.1"),
-    ("/database/password", "p@sSw0rd"),
-    ("/database/port", "3306"),
-    ("/database/username", "confd"),
-    ("/upstream/app1", "10.0.1.10:8080"),
-    ("/upstream/app2", "10.0.1.11:8080"),
-    ("/nested/east/app1", "10.0.1.10:8080"),
-    ("/nested/west/app2", "10.0.1.11:8080"),
-];
+/// confd's data set, as its etcd scripts write it.
+#[allow(unused_imports)] // not every test binary loads a store
+pub use testkit::CONFD_DATA_SET as DATA_SET;
 
 /// What `nested` renders from [`DATA_SET`]: `*` does not cross `/` and nothing sits directly
 /// under `/nested`, so the outer range is empty.

@@ -15,6 +15,18 @@
 //! # Ok::<(), confd_zookeeper::ZookeeperError>(())
 //! ```
 //!
+//! # Why this client
+//!
+//! `zookeeper-client` (kezhuw) is maintained, asynchronous, and has what this backend needs:
+//! persistent recursive watches, `multiRead`, a session-state watcher, reconnection within a
+//! session, and TLS and SASL as options. The other candidate, the `zookeeper` crate
+//! (bonifaido, 0.8), is synchronous with callbacks, runs on mio 0.6, is maintained only
+//! sporadically, and by its own issue #97 does not re-send watches after a reconnection.
+//! Neither re-arms persistent watches after a reconnection correctly: zookeeper-client 0.11.2
+//! never sends its `SetWatches2` for them (a comparison of an index with itself in
+//! `session/watch.rs`), so [`watch`](Zookeeper::watch) re-adds them itself after every
+//! reconnection (and this stays correct once the library is fixed).
+//!
 //! # Theory of operation
 //!
 //! **The API is synchronous.** [`Zookeeper`] owns a small tokio runtime (one worker thread);

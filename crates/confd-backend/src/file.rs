@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use confd_kv::gopath::path_match;
 
-pub use crate::yaml::{decode_yaml_bytes, flatten_yaml, YamlError, MAX_DEPTH};
+pub use crate::yaml::{decode_yaml_bytes, flatten_yaml, flatten_yaml_into, YamlError, MAX_DEPTH};
 
 /// confd's default `-filter`.
 pub const DEFAULT_FILTER: &str = "*";
@@ -101,9 +101,8 @@ pub fn load<P: AsRef<Path>>(
 ) -> Result<BTreeMap<String, String>, FileBackendError> {
     let mut out = BTreeMap::new();
     for file in list_files(paths, filter)? {
-        for (key, value) in read_file(&file)? {
-            out.insert(key, value);
-        }
+        let text = read_text(&file)?;
+        flatten_yaml_into(&text, &mut out).map_err(|e| FileBackendError::yaml(&file, e))?;
     }
     Ok(out)
 }
@@ -115,14 +114,21 @@ pub fn get_values<P: AsRef<Path>>(
     filter: &str,
     keys: &[String],
 ) -> Result<BTreeMap<String, String>, FileBackendError> {
-    Ok(crate::filter_by_keys(&load(paths, filter)?, keys))
+    let mut all = load(paths, filter)?;
+    // `filter_by_keys`'s rule, keeping what was read rather than copying it.
+    all.retain(|k, _| keys.iter().any(|key| k.starts_with(key.as_str())));
+    Ok(all)
 }
 
 /// Read and flatten one file.
 pub fn read_file(path: &Path) -> Result<Vec<(String, String)>, FileBackendError> {
+    flatten_yaml(&read_text(path)?).map_err(|e| FileBackendError::yaml(path, e))
+}
+
+/// A file's text, decoded as libyaml would ([`decode_yaml_bytes`]).
+fn read_text(path: &Path) -> Result<String, FileBackendError> {
     let bytes = fs::read(path).map_err(|e| FileBackendError::io(path, e))?;
-    let text = decode_yaml_bytes(&bytes).map_err(|e| FileBackendError::yaml(path, e))?;
-    flatten_yaml(&text).map_err(|e| FileBackendError::yaml(path, e))
+    decode_yaml_bytes(&bytes).map_err(|e| FileBackendError::yaml(path, e))
 }
 
 /// The files [`load`] reads, in the order it reads them.

@@ -124,6 +124,10 @@ impl TemplateResource {
     /// left out instead (a deliberate difference from confd, see COMPATIBILITY.md).
     pub fn clean_relative_key(&self, full_key: &str) -> Option<String> {
         let trimmed = full_key.strip_prefix(&self.prefix).unwrap_or(full_key);
+        // The usual case, without building paths: a clean key whose prefix ends at a `/`.
+        if trimmed.starts_with('/') && confd_kv::gopath::is_clean(full_key) {
+            return Some(trimmed.to_string());
+        }
         let relative = confd_kv::gopath::join(&["/", trimmed]);
         let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
         let clean = confd_kv::gopath::clean(full_key) == full_key

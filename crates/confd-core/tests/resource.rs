@@ -280,6 +280,34 @@ fn clean_relative_keys_leave_out_what_cleaning_would_move() {
     }
 }
 
+/// The fast path of `clean_relative_key` (a clean key below a prefix that ends at a `/`) gives
+/// what its definition gives, for every key of up to 7 characters over `/`, `.`, `a`.
+#[test]
+fn clean_relative_keys_equal_their_definition_exhaustively() {
+    fn definition(prefix: &str, full_key: &str) -> Option<String> {
+        let trimmed = full_key.strip_prefix(prefix).unwrap_or(full_key);
+        let relative = confd_kv::gopath::join(&["/", trimmed]);
+        let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
+        let clean = confd_kv::gopath::clean(full_key) == full_key
+            && relative.strip_prefix('/') == Some(as_stored);
+        clean.then_some(relative)
+    }
+    let mut keys = vec![String::new()];
+    let mut frontier = vec![String::new()];
+    for _ in 0..7 {
+        frontier =
+            frontier.iter().flat_map(|k| ['/', '.', 'a'].map(|c| format!("{k}{c}"))).collect();
+        keys.extend(frontier.iter().cloned());
+    }
+    for toml in ["", "prefix = \"/a\"", "prefix = \"/a/a\"", "prefix = \"a\""] {
+        let (r, _) = load(&with(toml));
+        let prefix = r.prefix.as_str();
+        for key in &keys {
+            assert_eq!(r.clean_relative_key(key), definition(prefix, key), "{prefix:?} {key:?}");
+        }
+    }
+}
+
 #[test]
 fn relative_keys() {
     let mk = |prefix: &str| {

@@ -38,6 +38,17 @@ impl std::error::Error for PatternError {}
 /// assert_eq!(clean("/.."), "/");
 /// assert_eq!(clean(""), ".");
 /// ```
+/// Whether `clean(p) == p`, without building the cleaned path for the usual case: an
+/// absolute path whose every element is a name (not empty, `.` or `..`).
+pub fn is_clean(p: &str) -> bool {
+    if let Some(rest) = p.strip_prefix('/') {
+        if rest.is_empty() || rest.split('/').all(|e| !matches!(e, "" | "." | "..")) {
+            return true;
+        }
+    }
+    clean(p) == p
+}
+
 pub fn clean(p: &str) -> String {
     if p.is_empty() {
         return ".".to_string();

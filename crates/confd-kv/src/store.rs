@@ -389,7 +389,7 @@ fn is_regular(key: &str) -> bool {
         Some(0) => true,
         Some(last) => {
             let dir = &key[..last];
-            dir != "/" && gopath::clean(dir) == dir
+            dir != "/" && gopath::is_clean(dir)
         }
     }
 }

@@ -97,6 +97,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
+    fn is_clean_is_clean_unchanged(path in path_like()) {
+        prop_assert_eq!(gopath::is_clean(&path), gopath::clean(&path) == path);
+    }
+
+    #[test]
     fn gets_equals_full_scan((keys, _) in keys_and_path(path_like()), pattern in pattern()) {
         let store = build(&keys);
         let got = store.gets(&pattern);

@@ -88,6 +88,38 @@ impl YamlError {
 ///   `\/` escape are accepted, and NEL (U+0085) and LS (U+2028) in a plain scalar are
 ///   ordinary characters where libyaml breaks the line.
 pub fn flatten_yaml(text: &str) -> Result<Vec<(String, String)>, YamlError> {
+    flatten_document(text).map(last_wins)
+}
+
+/// [`flatten_yaml`] into a map: every key of the document inserted over what `into` holds
+/// (so the document's own later pairs win too). What the file backend's `load` uses: no
+/// ordered list of unique pairs is built only to be inserted.
+pub fn flatten_yaml_into(
+    text: &str,
+    into: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(), YamlError> {
+    let pairs = flatten_document(text)?;
+    if !into.is_empty() {
+        into.extend(pairs);
+        return Ok(());
+    }
+    // The first file: sorted once (documents are often sorted already, which costs one pass)
+    // and built in bulk, rather than 400,000 inserts searching the tree.
+    let mut pairs = pairs;
+    pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: equal keys stay in document order
+    let mut unique: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        match unique.last_mut() {
+            Some(last) if last.0 == pair.0 => *last = pair, // the later pair wins
+            _ => unique.push(pair),
+        }
+    }
+    *into = unique.into_iter().collect();
+    Ok(())
+}
+
+/// Every (key, value) pair of the document in document order, a key possibly more than once.
+fn flatten_document(text: &str) -> Result<Vec<(String, String)>, YamlError> {
     check_characters(text)?;
     match build(text)? {
         None => Ok(Vec::new()),
@@ -98,6 +130,17 @@ pub fn flatten_yaml(text: &str) -> Result<Vec<(String, String)>, YamlError> {
             format!("the top level must be a mapping of keys, found {}", other.describe()),
         )),
     }
+}
+
+/// Later pairs win; each key is kept once, in the order of its winning pair.
+fn last_wins(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut keep = vec![false; pairs.len()];
+    let mut seen = HashSet::with_capacity(pairs.len());
+    for (i, (key, _)) in pairs.iter().enumerate().rev() {
+        keep[i] = seen.insert(key.as_str());
+    }
+    drop(seen);
+    pairs.into_iter().zip(keep).filter_map(|(pair, keep)| keep.then_some(pair)).collect()
 }
 
 /// Turn a file's bytes into text as libyaml would: UTF-8 (with or without BOM), or UTF-16 LE/BE
@@ -587,12 +630,7 @@ fn flatten(root: &MapNode) -> Vec<(String, String)> {
             }
         }
     }
-    // Later pairs win; keep each key once, in the order of its winning pair.
-    let mut seen = HashSet::new();
-    let mut unique: Vec<(String, String)> =
-        out.into_iter().rev().filter(|(k, _)| seen.insert(k.clone())).collect();
-    unique.reverse();
-    unique
+    out
 }
 
 #[cfg(test)]

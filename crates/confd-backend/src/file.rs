@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 
 use confd_kv::gopath::path_match;
 
-pub use crate::yaml::{decode_yaml_bytes, flatten_yaml, flatten_yaml_into, YamlError, MAX_DEPTH};
+pub use crate::yaml::{
+    decode_yaml_bytes, decode_yaml_vec, flatten_yaml, flatten_yaml_into, YamlError, MAX_DEPTH,
+};
 
 /// confd's default `-filter`.
 pub const DEFAULT_FILTER: &str = "*";
@@ -128,7 +130,7 @@ pub fn read_file(path: &Path) -> Result<Vec<(String, String)>, FileBackendError>
 /// A file's text, decoded as libyaml would ([`decode_yaml_bytes`]).
 fn read_text(path: &Path) -> Result<String, FileBackendError> {
     let bytes = fs::read(path).map_err(|e| FileBackendError::io(path, e))?;
-    decode_yaml_bytes(&bytes).map_err(|e| FileBackendError::yaml(path, e))
+    decode_yaml_vec(bytes).map_err(|e| FileBackendError::yaml(path, e))
 }
 
 /// The files [`load`] reads, in the order it reads them.

@@ -51,6 +51,27 @@ impl Store {
         self.map.insert(key, value.into());
     }
 
+    /// A store of `pairs` given in ascending key order without repeats (as a `BTreeMap`
+    /// iterates), built in bulk rather than by searching the tree for each key. Pairs out of
+    /// order still give the right store, only more slowly (they are sorted first; of repeated
+    /// keys the last wins).
+    pub fn from_sorted(pairs: impl IntoIterator<Item = (Arc<str>, Arc<str>)>) -> Self {
+        let mut pairs: Vec<(Arc<str>, Arc<str>)> = pairs.into_iter().collect();
+        if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
+            pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: repeated keys stay in order
+            pairs.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(&mut later.1, &mut kept.1); // the last wins, as with insert
+                }
+                same
+            });
+        }
+        let map: BTreeMap<Arc<str>, Arc<str>> = pairs.into_iter().collect();
+        let irregular = map.keys().filter(|k| !is_regular(k)).cloned().collect();
+        Store { map, irregular }
+    }
+
     /// Removes `key` and returns its value, if it was present (memkv's `Del`).
     pub fn remove(&mut self, key: &str) -> Option<Arc<str>> {
         self.irregular.remove(key);

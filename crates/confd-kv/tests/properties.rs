@@ -97,6 +97,26 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
+    fn from_sorted_equals_inserting_one_by_one(
+        pairs in prop::collection::vec((path_like(), "[a-c]{0,2}"), 0..40),
+        sort in any::<bool>(),
+    ) {
+        let mut pairs = pairs;
+        if sort {
+            pairs.sort();
+            pairs.dedup_by(|a, b| a.0 == b.0);
+        }
+        let mut one_by_one = Store::new();
+        for (k, v) in &pairs {
+            one_by_one.insert(k.as_str(), v.as_str());
+        }
+        let bulk = Store::from_sorted(
+            pairs.iter().map(|(k, v)| (std::sync::Arc::from(k.as_str()), std::sync::Arc::from(v.as_str()))),
+        );
+        prop_assert_eq!(bulk, one_by_one);
+    }
+
+    #[test]
     fn is_clean_is_clean_unchanged(path in path_like()) {
         prop_assert_eq!(gopath::is_clean(&path), gopath::clean(&path) == path);
     }

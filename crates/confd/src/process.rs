@@ -213,16 +213,19 @@ fn render(
     log::debug!("Key prefix set to {}", res.prefix);
     let values = values.values(&res.prefixed_keys()).map_err(|e| (e, Fault::Transient))?;
     let mut notices = Vec::new();
-    let mut store = Store::new();
-    for (key, value) in &values {
-        match res.clean_relative_key(key) {
-            Some(relative) => store.insert(relative, value.as_str()),
-            None => notices.push(format!(
+    // Consumed as the store is built, so the two copies of every key never coexist in full.
+    let pairs = values.into_iter().filter_map(|(key, value)| match res.clean_relative_key(&key) {
+        Some(relative) => Some((Arc::<str>::from(relative), Arc::<str>::from(value))),
+        None => {
+            notices.push(format!(
                 "key {} left out: it is not in clean form (\"..\", \".\", \"//\" or a trailing \"/\")",
-                gotmpl::gofmt::quote(key)
-            )),
+                gotmpl::gofmt::quote(&key)
+            ));
+            None
         }
-    }
+    });
+    // Relative keys keep the order of the full ones (one prefix is removed from all of them).
+    let store = Store::from_sorted(pairs);
     let text = match std::fs::read(&res.src) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -107,14 +107,16 @@ pub fn flatten_yaml_into(
     // and built in bulk, rather than 400,000 inserts searching the tree.
     let mut pairs = pairs;
     pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: equal keys stay in document order
-    let mut unique: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-    for pair in pairs {
-        match unique.last_mut() {
-            Some(last) if last.0 == pair.0 => *last = pair, // the later pair wins
-            _ => unique.push(pair),
+                                         // Of equal keys the later pair wins: `dedup_by` keeps the first of a run, so each later
+                                         // duplicate hands its value to the kept one before it is removed.
+    pairs.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(&mut later.1, &mut kept.1);
         }
-    }
-    *into = unique.into_iter().collect();
+        same
+    });
+    *into = pairs.into_iter().collect();
     Ok(())
 }
 
@@ -185,6 +187,12 @@ pub fn decode_yaml_bytes(bytes: &[u8]) -> Result<String, YamlError> {
             Err(YamlError { line, column, message: "invalid UTF-8 text".to_string() })
         }
     }
+}
+
+/// [`decode_yaml_bytes`] for bytes the caller owns: UTF-8 text (the usual case) becomes the
+/// string without a copy. (The UTF-16 byte order marks are never valid UTF-8.)
+pub fn decode_yaml_vec(bytes: Vec<u8>) -> Result<String, YamlError> {
+    String::from_utf8(bytes).or_else(|e| decode_yaml_bytes(e.as_bytes()))
 }
 
 /// 1-based line and column (in characters) of byte offset `at` of `text`.

@@ -4,6 +4,7 @@
 
 mod resolve;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -315,27 +316,15 @@ enum Key {
 }
 
 impl Key {
-    fn segment(&self) -> String {
+    fn segment(&self) -> Cow<'_, str> {
         match self {
-            Key::Bool(b) => b.to_string(),
-            Key::Int(i) => i.to_string(),
-            Key::Uint(u) => u.to_string(),
-            Key::Float(f) => format_float(*f),
-            Key::Str(s) => s.clone(),
+            Key::Bool(b) => Cow::Owned(b.to_string()),
+            Key::Int(i) => Cow::Owned(i.to_string()),
+            Key::Uint(u) => Cow::Owned(u.to_string()),
+            Key::Float(f) => Cow::Owned(format_float(*f)),
+            Key::Str(s) => Cow::Borrowed(s),
         }
     }
-}
-
-/// Go map-key identity: the same type and value (`80` and `"80"` are different keys; every
-/// NaN is a key of its own; `0.0` and `-0.0` are the same key).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyId {
-    Bool(bool),
-    Int(i64),
-    Uint(u64),
-    Float(u64),
-    NaN(u64),
-    Str(String),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,8 +337,9 @@ enum Frame {
         start: Marker,
     },
     Map {
-        entries: Vec<Option<(Key, Value)>>,
-        index: HashMap<KeyId, usize>,
+        /// In document order, a repeated key possibly more than once ([`last_wins_entries`]
+        /// settles it when the mapping ends).
+        entries: Vec<(Key, Value)>,
         pending: Option<PendingKey>,
         anchor: usize,
         start: Marker,
@@ -379,7 +369,6 @@ struct Builder {
     root: Option<(Value, Marker)>,
     /// Nodes written in the document so far.
     parsed: u64,
-    nan_keys: u64,
 }
 
 fn build(text: &str) -> Result<Option<(Value, Marker)>, YamlError> {
@@ -434,7 +423,6 @@ fn build(text: &str) -> Result<Option<(Value, Marker)>, YamlError> {
                 b.open(span.start, anchor)?;
                 b.frames.push(Frame::Map {
                     entries: Vec::new(),
-                    index: HashMap::new(),
                     pending: None,
                     anchor,
                     start: span.start,
@@ -447,7 +435,7 @@ fn build(text: &str) -> Result<Option<(Value, Marker)>, YamlError> {
                         (Value::Seq(Rc::new(SeqNode { items, size })), anchor, start)
                     }
                     Some(Frame::Map { entries, anchor, start, .. }) => {
-                        let items: Vec<(Key, Value)> = entries.into_iter().flatten().collect();
+                        let items = last_wins_entries(entries);
                         let size = items.iter().fold(1u64, |acc, (_, v)| {
                             acc.saturating_add(1).saturating_add(v.size())
                         });
@@ -491,7 +479,6 @@ impl Builder {
 
     /// Hand a finished node to its parent (or make it the document).
     fn finish(&mut self, value: Value, info: NodeInfo) -> Result<(), YamlError> {
-        let nan_keys = &mut self.nan_keys;
         match self.frames.last_mut() {
             None => {
                 if self.root.is_none() {
@@ -503,7 +490,7 @@ impl Builder {
                 items.push(value);
                 Ok(())
             }
-            Some(Frame::Map { entries, index, pending, .. }) => match pending.take() {
+            Some(Frame::Map { entries, pending, .. }) => match pending.take() {
                 None => {
                     *pending = Some(if info.merge_key {
                         PendingKey::Merge
@@ -513,7 +500,7 @@ impl Builder {
                     Ok(())
                 }
                 Some(PendingKey::Key(key)) => {
-                    insert(entries, index, nan_keys, key, value);
+                    entries.push((key, value));
                     Ok(())
                 }
                 Some(PendingKey::Merge) => {
@@ -526,7 +513,7 @@ impl Builder {
                     match &value {
                         Value::Map(m) => {
                             for (k, v) in &m.items {
-                                insert(entries, index, nan_keys, k.clone(), v.clone());
+                                entries.push((k.clone(), v.clone()));
                             }
                         }
                         Value::Seq(s) if !info.alias => {
@@ -537,7 +524,7 @@ impl Builder {
                             for item in s.items.iter().rev() {
                                 if let Value::Map(m) = item {
                                     for (k, v) in &m.items {
-                                        insert(entries, index, nan_keys, k.clone(), v.clone());
+                                        entries.push((k.clone(), v.clone()));
                                     }
                                 }
                             }
@@ -570,31 +557,56 @@ fn to_key(value: Value, start: Marker) -> Result<Key, YamlError> {
     })
 }
 
-/// Set `key` in a mapping being built: a repeated key replaces the earlier entry, and the
-/// entry takes its new place in document order.
-fn insert(
-    entries: &mut Vec<Option<(Key, Value)>>,
-    index: &mut HashMap<KeyId, usize>,
-    nan_keys: &mut u64,
-    key: Key,
-    value: Value,
-) {
-    let id = match &key {
-        Key::Bool(b) => KeyId::Bool(*b),
-        Key::Int(i) => KeyId::Int(*i),
-        Key::Uint(u) => KeyId::Uint(*u),
-        Key::Float(f) if f.is_nan() => {
-            *nan_keys += 1;
-            KeyId::NaN(*nan_keys)
-        }
-        // +0.0 and -0.0 are equal map keys in Go.
-        Key::Float(f) => KeyId::Float((f + 0.0).to_bits()),
-        Key::Str(s) => KeyId::Str(s.clone()),
-    };
-    if let Some(old) = index.insert(id, entries.len()) {
-        entries[old] = None;
+/// A finished mapping's entries: a repeated key keeps only its last entry, at that entry's
+/// place in document order (what yaml.v2's map gives confd, with the order made definite).
+/// Sorting indices by key finds the repeats without copying or hashing a key.
+fn last_wins_entries(entries: Vec<(Key, Value)>) -> Vec<(Key, Value)> {
+    if entries.len() < 2 {
+        return entries;
     }
-    entries.push(Some((key, value)));
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| key_order(&entries[a].0, &entries[b].0).then(a.cmp(&b)));
+    let mut keep = vec![true; entries.len()];
+    for pair in order.windows(2) {
+        if same_key(&entries[pair[0]].0, &entries[pair[1]].0) {
+            keep[pair[0]] = false;
+        }
+    }
+    if keep.iter().all(|k| *k) {
+        return entries;
+    }
+    entries.into_iter().zip(keep).filter_map(|(entry, keep)| keep.then_some(entry)).collect()
+}
+
+/// Go map-key identity as a total order: keys of different types are never equal (`80` and
+/// `"80"` are two keys), `0.0` and `-0.0` are one key, and a NaN equals nothing — NaNs sort
+/// together, and [`same_key`] tells them apart.
+fn key_order(a: &Key, b: &Key) -> std::cmp::Ordering {
+    fn rank(k: &Key) -> u8 {
+        match k {
+            Key::Bool(_) => 0,
+            Key::Int(_) => 1,
+            Key::Uint(_) => 2,
+            Key::Float(f) if f.is_nan() => 4,
+            Key::Float(_) => 3,
+            Key::Str(_) => 5,
+        }
+    }
+    match (a, b) {
+        (Key::Bool(x), Key::Bool(y)) => x.cmp(y),
+        (Key::Int(x), Key::Int(y)) => x.cmp(y),
+        (Key::Uint(x), Key::Uint(y)) => x.cmp(y),
+        (Key::Float(x), Key::Float(y)) if !x.is_nan() && !y.is_nan() => {
+            (x + 0.0).to_bits().cmp(&(y + 0.0).to_bits())
+        }
+        (Key::Str(x), Key::Str(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn same_key(a: &Key, b: &Key) -> bool {
+    let nan = matches!(a, Key::Float(f) if f.is_nan());
+    !nan && key_order(a, b) == std::cmp::Ordering::Equal
 }
 
 // ---------------------------------------------------------------------------------------------

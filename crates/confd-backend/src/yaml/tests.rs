@@ -108,6 +108,14 @@ fn later_entry_wins_when_keys_collide() {
     assert_eq!(flat("\"80\": a\n80: b\n"), pairs(&[("/80", "b")]));
     // A null never removes a value set by another entry.
     assert_eq!(flat("a/b: 1\na: {b: ~}\n"), pairs(&[("/a/b", "1")]));
+    // Go map identity: 0.0 and -0.0 are one key, so the later entry replaces the earlier one
+    // whole (its own spelling included); a key repeated three times keeps its last entry, at
+    // that entry's place.
+    assert_eq!(flat("0.0: a\n-0.0: b\n"), pairs(&[("/-0", "b")]));
+    assert_eq!(
+        flat("k: 1\nx: 2\nk: 3\nz: 4\nk: 5\n"),
+        pairs(&[("/x", "2"), ("/z", "4"), ("/k", "5")])
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 # Usage: scripts/fuzz.sh [TARGET|all] [SECONDS]     (default: all, 600 s each)
 # Targets: parse_exec (templates), yaml_flatten (-file data), confd_toml, resource_toml
 # (conf.d/*.toml), docker_answer (Docker Engine HTTP, chunks, events), dns_reply (SRV lookups),
-# tzif (time zones), json (json/jsonArray functions), membership (push resources' documents).
+# tzif (time zones), json (json/jsonArray functions), membership (push resources' documents),
+# etcdv2_answer (etcd v2 API answers, key paths and watch scoping).
 # Needs: cargo install cargo-fuzz. cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain accept them. A crash leaves its input in fuzz/artifacts/TARGET/ and makes
 # this script fail.
@@ -13,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 seconds=${2:-600}
-TARGETS=(parse_exec yaml_flatten confd_toml resource_toml docker_answer dns_reply tzif json membership)
+TARGETS=(parse_exec yaml_flatten confd_toml resource_toml docker_answer dns_reply tzif json membership
+  etcdv2_answer)
 
 # Seeds: one file per input, named by its hash.
 seed() {
@@ -83,6 +85,14 @@ elif target == "membership":
     put("# comment\n\nweb\nweb 10.0.0.5:8080\nweb 10.0.0.6:8080 weight=3\napi\ndb [::1]:5432\n")
     put("web 1.2.3.4:80\nweb 1.2.3.4:80\n")
     put("web evil.example:80 weight=101 x\n")
+elif target == "etcdv2_answer":
+    put('{"action":"get","node":{"key":"/db","dir":true,"nodes":[{"key":"/db/host","value":"127.0.0.1",'
+        '"modifiedIndex":5,"createdIndex":5},{"key":"/db/sub","dir":true,"nodes":[{"key":"/db/sub/x","value":"1"}]}]}}')
+    put('{"action":"set","node":{"key":"/a/c","value":"2","modifiedIndex":5,"createdIndex":5},'
+        '"prevNode":{"key":"/a/c","value":"1","modifiedIndex":4,"createdIndex":4}}')
+    put('{"errorCode":401,"message":"The event in requested index is outdated and cleared",'
+        '"cause":"the requested history has been cleared [1008/7]","index":2007}')
+    put('/service_sgin/upstream\n/service_sgin/subdomain\n/a b/c?d\n//x//y/\n')
 PY
 }
 

@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
     if !keys.is_empty() {
         let dir = wire::common_directory(&keys);
         for key in &keys {
-            let cleaned: String = format!("/{}", key.split('/').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("/"));
+            let cleaned: String = format!(
+                "/{}",
+                key.split('/').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("/")
+            );
             assert!(wire::concerns(&cleaned, &dir), "{dir:?} does not hold {cleaned:?}");
         }
     }

@@ -51,6 +51,7 @@
 //! etcd about each key without writing it.
 #![forbid(unsafe_code)]
 
+mod cluster;
 mod conn;
 mod error;
 mod lease;
@@ -66,6 +67,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use cluster::ClusterMember;
 pub use error::{Attempt, EtcdError};
 pub use lease::{Lease, LeaseId};
 
@@ -244,6 +246,12 @@ impl Etcd {
     /// only `dir/` may list.
     pub fn keys_below(&self, dir: &str) -> Result<Vec<String>, EtcdError> {
         self.inner.rt().block_on(lease::keys_below(&self.inner.conn, dir))
+    }
+
+    /// The cluster's members as etcd lists them now (any member answers; the list is the
+    /// cluster's, not only the configured endpoints).
+    pub fn members(&self) -> Result<Vec<ClusterMember>, EtcdError> {
+        self.inner.rt().block_on(cluster::members(&self.inner.conn))
     }
 
     /// Grants a lease of `ttl` seconds. etcd may grant more (its minimum is 1.5 × its election

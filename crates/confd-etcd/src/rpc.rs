@@ -31,6 +31,7 @@ const LEASE_GRANT: &str = "/etcdserverpb.Lease/LeaseGrant";
 const LEASE_REVOKE: &str = "/etcdserverpb.Lease/LeaseRevoke";
 const LEASE_KEEP_ALIVE: &str = "/etcdserverpb.Lease/LeaseKeepAlive";
 const AUTHENTICATE: &str = "/etcdserverpb.Auth/Authenticate";
+const MEMBER_LIST: &str = "/etcdserverpb.Cluster/MemberList";
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +124,10 @@ impl Client {
 
     pub(crate) async fn txn(&self, req: TxnRequest) -> Result<TxnResponse, RpcError> {
         self.unary(self.request(req), TXN).await
+    }
+
+    pub(crate) async fn member_list(&self) -> Result<MemberListResponse, RpcError> {
+        self.unary(self.request(MemberListRequest { linearizable: true }), MEMBER_LIST).await
     }
 
     pub(crate) async fn lease_grant(&self, ttl: i64) -> Result<LeaseGrantResponse, RpcError> {

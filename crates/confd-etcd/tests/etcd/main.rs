@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod cluster;
 mod failover;
 mod lease;
 mod outage;

@@ -1169,6 +1169,10 @@ fn onetime_interval_and_watch_render_the_seed_golden() {
     seed_resource(&sb);
     let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &etcd.endpoints(), &["-watch"]));
     wait_for_file(&sb, &mut confd, "out/nginx.conf", &golden, EVENT_TIMEOUT);
+    // dest is swapped in before the reload command runs: wait for the command, then check
+    // it ran exactly once.
+    wait_for_lines(&sb, &confd, "reloads", 1, EVENT_TIMEOUT);
+    assert_eq!(settled_lines(&sb, "reloads", BATCH_WINDOW), 1);
     assert_eq!(sb.read("reloads"), "reloaded\n");
 }
 

@@ -2,7 +2,9 @@
 //! follow a cluster whose membership changes (`member add`, `member remove`), rather than only
 //! the `-node`s it was started with.
 
-use crate::conn::{CallError, Conn};
+use std::sync::Arc;
+
+use crate::conn::{CallError, Conn, Endpoint};
 use crate::error::EtcdError;
 
 /// One member of the cluster.
@@ -18,7 +20,15 @@ pub struct ClusterMember {
 }
 
 pub(crate) async fn members(conn: &Conn) -> Result<Vec<ClusterMember>, EtcdError> {
-    let answer = conn.call(|c| async move { c.member_list().await }).await;
+    members_from(conn, &conn.current()).await
+}
+
+/// The member list, asked of `endpoints` (with fail-over among them).
+pub(crate) async fn members_from(
+    conn: &Conn,
+    endpoints: &[Arc<Endpoint>],
+) -> Result<Vec<ClusterMember>, EtcdError> {
+    let answer = conn.call_on(endpoints, |c| async move { c.member_list().await }).await;
     let list = answer.map_err(|e| match e {
         CallError::Error(e) => e,
         CallError::PermissionDenied { endpoint } => EtcdError::Etcd {
@@ -27,7 +37,7 @@ pub(crate) async fn members(conn: &Conn) -> Result<Vec<ClusterMember>, EtcdError
             message: "this user may not list the cluster's members".into(),
         },
         CallError::Compacted => EtcdError::Etcd {
-            endpoint: conn.url(conn.preferred()).to_string(),
+            endpoint: conn.preferred_url(),
             code: "OutOfRange".into(),
             message: "unexpected compaction error".into(),
         },

@@ -17,7 +17,8 @@
 
 use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tonic::transport::{Certificate, ClientTlsConfig, Identity};
@@ -34,17 +35,76 @@ const SYSTEM_CA_BUNDLES: &[&str] = &[
 ];
 
 pub(crate) struct Conn {
-    slots: Vec<Slot>,
-    preferred: AtomicUsize,
+    /// The endpoints in use: the configured ones, until member discovery (`crate::discovery`)
+    /// replaces them with the cluster's members. Calls take the list as it is when they start.
+    endpoints: RwLock<Arc<[Arc<Endpoint>]>>,
+    /// The configured endpoints: where discovery asks when none of the current ones answers.
+    seeds: Arc<[Arc<Endpoint>]>,
+    /// The URL of the endpoint that last worked; calls start there.
+    preferred: Mutex<String>,
+    /// How an endpoint's client is set up (options, TLS).
+    template: EndpointTemplate,
     pub(crate) request_timeout: Duration,
     connect_timeout: Duration,
     pub(crate) user: Option<String>,
 }
 
-struct Slot {
-    url: String,
+/// One endpoint and its client, built on first use and kept: tonic reconnects it by itself.
+pub(crate) struct Endpoint {
+    pub(crate) url: String,
     options: Options,
     client: tokio::sync::Mutex<Option<Client>>,
+}
+
+/// What every endpoint's client shares: timeouts, keep-alive, the user, the TLS files.
+struct EndpointTemplate {
+    base: Options,
+    /// From `-client-ca-keys` and the client certificate, when given.
+    tls: Option<ClientTlsConfig>,
+    /// The system's CA bundle, loaded for the first `https://` endpoint without `tls`.
+    system_roots: Mutex<Option<ClientTlsConfig>>,
+}
+
+impl EndpointTemplate {
+    /// The endpoint for `raw` (`http://`, `https://`, or no scheme: https when TLS files are
+    /// given), with its scheme spelled out so that messages say how it is reached.
+    fn endpoint(&self, raw: &str) -> Result<Endpoint, EtcdError> {
+        let url = raw.trim().to_string();
+        if url.is_empty() {
+            return Err(EtcdError::Config("an empty etcd endpoint was given".into()));
+        }
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let use_tls = match scheme.as_deref() {
+            Some("https") => true,
+            Some("http") => false,
+            None => self.tls.is_some(),
+            Some(other) => {
+                return Err(EtcdError::Config(format!(
+                    "endpoint {url}: unsupported scheme {other:?} (use http:// or https://)"
+                )))
+            }
+        };
+        let url = match scheme {
+            None => format!("{}://{url}", if use_tls { "https" } else { "http" }),
+            Some(_) => url,
+        };
+        let mut options = self.base.clone();
+        if use_tls {
+            options.tls = Some(match &self.tls {
+                Some(t) => t.clone(),
+                None => self.system_roots(&url)?,
+            });
+        }
+        Ok(Endpoint { url, options, client: tokio::sync::Mutex::new(None) })
+    }
+
+    fn system_roots(&self, url: &str) -> Result<ClientTlsConfig, EtcdError> {
+        let mut roots = self.system_roots.lock().unwrap_or_else(|p| p.into_inner());
+        if roots.is_none() {
+            *roots = Some(system_tls(url)?);
+        }
+        Ok(roots.clone().expect("set above"))
+    }
 }
 
 /// A call that failed for good.
@@ -81,91 +141,109 @@ impl Conn {
                 .as_ref()
                 .map(|user| (user.clone(), cfg.password.clone().unwrap_or_default())),
         };
-        let mut slots = Vec::new();
-        let mut system_roots: Option<ClientTlsConfig> = None;
+        let template = EndpointTemplate { base, tls, system_roots: Mutex::new(None) };
+        let mut seeds: Vec<Arc<Endpoint>> = Vec::new();
         for raw in &cfg.endpoints {
-            let url = raw.trim().to_string();
-            if url.is_empty() {
-                return Err(EtcdError::Config("an empty etcd endpoint was given".into()));
+            let endpoint = template.endpoint(raw)?;
+            if !seeds.iter().any(|s| s.url == endpoint.url) {
+                seeds.push(Arc::new(endpoint));
             }
-            let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-            let use_tls = match scheme.as_deref() {
-                Some("https") => true,
-                Some("http") => false,
-                None => tls.is_some(),
-                Some(other) => {
-                    return Err(EtcdError::Config(format!(
-                        "endpoint {url}: unsupported scheme {other:?} (use http:// or https://)"
-                    )))
-                }
-            };
-            // Spell the scheme out, so that messages say how the endpoint is reached.
-            let url = if scheme.is_none() {
-                format!("{}://{url}", if use_tls { "https" } else { "http" })
-            } else {
-                url
-            };
-            let mut options = base.clone();
-            if use_tls {
-                let t = match &tls {
-                    Some(t) => t.clone(),
-                    None => {
-                        if system_roots.is_none() {
-                            system_roots = Some(system_tls(&url)?);
-                        }
-                        system_roots.clone().expect("set above")
-                    }
-                };
-                options.tls = Some(t);
-            }
-            slots.push(Slot { url, options, client: tokio::sync::Mutex::new(None) });
         }
+        let seeds: Arc<[Arc<Endpoint>]> = seeds.into();
         Ok(Conn {
-            slots,
-            preferred: AtomicUsize::new(0),
+            preferred: Mutex::new(seeds[0].url.clone()),
+            endpoints: RwLock::new(seeds.clone()),
+            seeds,
+            template,
             request_timeout: cfg.request_timeout,
             connect_timeout: cfg.connect_timeout,
             user: cfg.username.clone(),
         })
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+    /// The endpoints in use now.
+    pub(crate) fn current(&self) -> Arc<[Arc<Endpoint>]> {
+        self.endpoints.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub(crate) fn url(&self, i: usize) -> &str {
-        &self.slots[i].url
+    /// The configured endpoints.
+    pub(crate) fn seeds(&self) -> Arc<[Arc<Endpoint>]> {
+        self.seeds.clone()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.current().len()
+    }
+
+    /// Endpoint `i` of the current list (`i` taken modulo its length, so an index kept across
+    /// a change of the list still names an endpoint).
+    pub(crate) fn endpoint(&self, i: usize) -> Arc<Endpoint> {
+        let list = self.current();
+        list[i % list.len()].clone()
     }
 
     pub(crate) fn endpoints(&self) -> Vec<String> {
-        self.slots.iter().map(|s| s.url.clone()).collect()
+        self.current().iter().map(|e| e.url.clone()).collect()
     }
 
+    /// The index in the current list of the endpoint that last worked (0 when it is no
+    /// longer in the list).
     pub(crate) fn preferred(&self) -> usize {
-        self.preferred.load(Ordering::Relaxed) % self.slots.len()
+        position(&self.current(), &self.preferred_url())
     }
 
-    pub(crate) fn set_preferred(&self, i: usize) {
-        self.preferred.store(i, Ordering::Relaxed);
+    pub(crate) fn preferred_url(&self) -> String {
+        self.preferred.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The client for endpoint `i`, connecting (and, with a user, authenticating) first if
-    /// needed. A client once built is kept: tonic reconnects it by itself.
-    pub(crate) async fn client(&self, i: usize) -> Result<Client, Failure> {
-        let slot = &self.slots[i];
-        let mut guard = slot.client.lock().await;
+    pub(crate) fn set_preferred(&self, url: &str) {
+        let mut preferred = self.preferred.lock().unwrap_or_else(|p| p.into_inner());
+        if *preferred != url {
+            *preferred = url.to_string();
+        }
+    }
+
+    /// Uses `urls` from now on (the cluster's members, as discovery found them). Endpoints
+    /// already known keep their clients; calls under way finish on the list they started
+    /// with. An URL that cannot be used (a scheme other than http/https, https without a CA)
+    /// is an error and changes nothing.
+    pub(crate) fn replace(&self, urls: &[String]) -> Result<(), EtcdError> {
+        let known: Vec<Arc<Endpoint>> =
+            self.current().iter().chain(self.seeds.iter()).cloned().collect();
+        let mut next: Vec<Arc<Endpoint>> = Vec::with_capacity(urls.len());
+        for url in urls {
+            let fresh = self.template.endpoint(url)?;
+            if next.iter().any(|e| e.url == fresh.url) {
+                continue;
+            }
+            match known.iter().find(|e| e.url == fresh.url) {
+                Some(e) => next.push(e.clone()),
+                None => next.push(Arc::new(fresh)),
+            }
+        }
+        if next.is_empty() {
+            return Err(EtcdError::Config("no etcd endpoints given".into()));
+        }
+        *self.endpoints.write().unwrap_or_else(|p| p.into_inner()) = next.into();
+        Ok(())
+    }
+
+    /// The client for `endpoint`, connecting (and, with a user, authenticating) first if
+    /// needed.
+    pub(crate) async fn client(&self, endpoint: &Endpoint) -> Result<Client, Failure> {
+        let mut guard = endpoint.client.lock().await;
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
         let budget = self.connect_timeout + self.request_timeout;
-        let connect = Client::connect(&slot.url, &slot.options);
+        let connect = Client::connect(&endpoint.url, &endpoint.options);
         match tokio::time::timeout(budget, connect).await {
             Err(_) => Err(Failure::Transient {
                 message: format!("no answer within {}", fmt_duration(budget)),
                 tls: false,
                 timeout: true,
             }),
-            Ok(Err(e)) => Err(classify(e, &slot.url)),
+            Ok(Err(e)) => Err(classify(e, &endpoint.url)),
             Ok(Ok(c)) => {
                 *guard = Some(c.clone());
                 Ok(c)
@@ -177,20 +255,21 @@ impl Conn {
     /// password, or TLS failing everywhere, is an error; endpoints that do not answer are not
     /// (yet): calls will report them.
     pub(crate) async fn authenticate(&self) -> Result<(), EtcdError> {
-        let n = self.slots.len();
-        let start = self.preferred();
+        let list = self.current();
+        let n = list.len();
+        let start = position(&list, &self.preferred_url());
         let mut attempts = Vec::new();
         let mut tls_failure = None;
         for k in 0..n {
-            let i = (start + k) % n;
-            match self.client(i).await {
+            let endpoint = &list[(start + k) % n];
+            match self.client(endpoint).await {
                 Ok(_) => {
-                    self.set_preferred(i);
+                    self.set_preferred(&endpoint.url);
                     return Ok(());
                 }
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient { message, tls, .. }) => {
-                    let a = Attempt { endpoint: self.slots[i].url.clone(), error: message };
+                    let a = Attempt { endpoint: endpoint.url.clone(), error: message };
                     if tls {
                         tls_failure = Some(a.clone());
                     }
@@ -198,7 +277,7 @@ impl Conn {
                 }
                 Err(Failure::PermissionDenied | Failure::Compacted | Failure::TokenExpired) => {
                     attempts.push(Attempt {
-                        endpoint: self.slots[i].url.clone(),
+                        endpoint: endpoint.url.clone(),
                         error: "unexpected answer to authenticate".into(),
                     });
                 }
@@ -210,46 +289,59 @@ impl Conn {
         Ok(())
     }
 
-    /// Runs a unary call with fail-over: first on the endpoint that last worked, then on the
-    /// others in turn; at least three attempts, at most one per endpoint beyond that.
-    /// Transient failures (unavailable, cancelled, unknown, deadline exceeded, transport
-    /// errors, our own timeout) move on; anything else is returned at once.
-    pub(crate) async fn call<T, F, Fut>(&self, mut f: F) -> Result<T, CallError>
+    /// [`Conn::call_on`] the endpoints in use.
+    pub(crate) async fn call<T, F, Fut>(&self, f: F) -> Result<T, CallError>
     where
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<T, RpcError>>,
     {
-        let n = self.slots.len();
+        self.call_on(&self.current(), f).await
+    }
+
+    /// Runs a unary call with fail-over over `list`: first on the endpoint that last worked,
+    /// then on the others in turn; at least three attempts, at most one per endpoint beyond
+    /// that. Transient failures (unavailable, cancelled, unknown, deadline exceeded, transport
+    /// errors, our own timeout) move on; anything else is returned at once.
+    pub(crate) async fn call_on<T, F, Fut>(
+        &self,
+        list: &[Arc<Endpoint>],
+        mut f: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut(Client) -> Fut,
+        Fut: Future<Output = Result<T, RpcError>>,
+    {
+        let n = list.len();
         let attempts = n.max(3);
-        let start = self.preferred();
+        let start = position(list, &self.preferred_url());
         let mut failed: Vec<Attempt> = Vec::new();
         let (mut tls_failure, mut all_timeout) = (None, true);
         for k in 0..attempts {
-            let i = (start + k) % n;
+            let endpoint = &list[(start + k) % n];
             if k > 0 {
                 tokio::time::sleep(jitter(Duration::from_millis(50) * (1 << (k - 1).min(4)))).await;
             }
-            let outcome = match self.client(i).await {
+            let outcome = match self.client(endpoint).await {
                 Err(f) => Err(f),
-                Ok(client) => match self.attempt(&mut f, &client, i).await {
+                Ok(client) => match self.attempt(&mut f, &client, &endpoint.url).await {
                     // An expired token: authenticate again on the same member and repeat the
                     // call there at once, without using up an attempt. A refused login is
                     // final (a changed password), not a reason to move on.
                     Err(Failure::TokenExpired) => match client.authenticate().await {
-                        Ok(()) => self.attempt(&mut f, &client, i).await,
-                        Err(e) => Err(classify(e, &self.slots[i].url)),
+                        Ok(()) => self.attempt(&mut f, &client, &endpoint.url).await,
+                        Err(e) => Err(classify(e, &endpoint.url)),
                     },
                     other => other,
                 },
             };
             match outcome {
                 Ok(v) => {
-                    self.set_preferred(i);
+                    self.set_preferred(&endpoint.url);
                     return Ok(v);
                 }
                 Err(Failure::Transient { message, tls, timeout }) => {
                     all_timeout &= timeout;
-                    let a = Attempt { endpoint: self.slots[i].url.clone(), error: message };
+                    let a = Attempt { endpoint: endpoint.url.clone(), error: message };
                     if tls {
                         tls_failure = Some(a.clone());
                     }
@@ -258,13 +350,13 @@ impl Conn {
                 Err(Failure::Compacted) => return Err(CallError::Compacted),
                 Err(Failure::TokenExpired) => {
                     failed.push(Attempt {
-                        endpoint: self.slots[i].url.clone(),
+                        endpoint: endpoint.url.clone(),
                         error: "auth token expired".into(),
                     });
                     all_timeout = false;
                 }
                 Err(Failure::PermissionDenied) => {
-                    return Err(CallError::PermissionDenied { endpoint: self.slots[i].url.clone() })
+                    return Err(CallError::PermissionDenied { endpoint: endpoint.url.clone() })
                 }
                 Err(Failure::Fatal(e)) => return Err(CallError::Error(e)),
             }
@@ -273,9 +365,14 @@ impl Conn {
     }
 }
 
+/// Where `url` is in `list`; 0 when it is not there.
+fn position(list: &[Arc<Endpoint>], url: &str) -> usize {
+    list.iter().position(|e| e.url == url).unwrap_or(0)
+}
+
 impl Conn {
-    /// One try of `f` on endpoint `i`, its failure sorted.
-    async fn attempt<T, F, Fut>(&self, f: &mut F, client: &Client, i: usize) -> Result<T, Failure>
+    /// One try of `f` on the endpoint at `url`, its failure sorted.
+    async fn attempt<T, F, Fut>(&self, f: &mut F, client: &Client, url: &str) -> Result<T, Failure>
     where
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<T, RpcError>>,
@@ -284,7 +381,7 @@ impl Conn {
         let limit = self.request_timeout + Duration::from_secs(1);
         match tokio::time::timeout(limit, f(client.clone())).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify(e, &self.slots[i].url)),
+            Ok(Err(e)) => Err(classify(e, url)),
             Err(_) => Err(Failure::Transient {
                 message: format!("no answer within {}", fmt_duration(limit)),
                 tls: false,

@@ -215,7 +215,7 @@ fn lease_error(conn: &Conn, e: CallError, lease: Option<LeaseId>) -> EtcdError {
         },
         // Only reads at a revision can meet compaction.
         CallError::Compacted => EtcdError::Etcd {
-            endpoint: conn.url(conn.preferred()).to_string(),
+            endpoint: conn.preferred_url(),
             code: "OutOfRange".into(),
             message: "unexpected compaction error".into(),
         },

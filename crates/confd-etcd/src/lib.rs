@@ -19,6 +19,12 @@
 //! what to check: unreachable (each endpoint and what happened there), timeout, wrong user or
 //! password, permission denied (naming the prefix), TLS (naming the handshake failure).
 //!
+//! **Member discovery** (`discovery`, with [`EtcdConfig::member_refresh`]). The endpoints are
+//! where to start: the member list is read at once and then periodically, and the endpoints in
+//! use become the members' client URLs, so that `member add` / `member remove` are followed
+//! without a restart. Endpoints that are not members (a grpc-proxy, a load balancer) are used
+//! as given.
+//!
 //! **Reads** (`read`). Prefixes are path-aware (`/app` selects `/app` and `/app/...`, not
 //! `/appX`; `/` selects everything) and reduced to the ones no other covers. Each becomes two
 //! ranges — the key itself and `[k/, k0)` — sent in transactions of at most 128 operations; the
@@ -53,6 +59,7 @@
 
 mod cluster;
 mod conn;
+mod discovery;
 mod error;
 mod lease;
 mod prefix;
@@ -91,6 +98,31 @@ pub struct EtcdConfig {
     /// After this long without a message, a watch stream asks etcd for progress; with no
     /// answer within `request_timeout` it is taken for dead. Default 2 s.
     pub progress_interval: Duration,
+    /// Member discovery: how often to read the cluster's member list and use its members as
+    /// the endpoints (`endpoints` are then only where to start). `None` (the default here;
+    /// the binaries default to [`DEFAULT_MEMBER_REFRESH`]) uses `endpoints` as given.
+    pub member_refresh: Option<Duration>,
+    /// Told what member discovery does (see [`MembersNotice`]), from the connection's runtime.
+    pub on_members: Option<MembersObserver>,
+}
+
+/// How often the binaries re-read the member list unless told otherwise.
+pub const DEFAULT_MEMBER_REFRESH: Duration = Duration::from_secs(30);
+
+/// A callback for [`MembersNotice`]s; it must return quickly (it runs on the runtime).
+pub type MembersObserver = Arc<dyn Fn(MembersNotice) + Send + Sync>;
+
+/// What member discovery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembersNotice {
+    /// The endpoints in use are now `endpoints`, the members' client URLs.
+    Following { endpoints: Vec<String>, added: Vec<String>, removed: Vec<String> },
+    /// None of the configured `endpoints` is a member's client URL (a proxy, load balancer or
+    /// alias): they are used as given from now on. Told once.
+    AsGiven { endpoints: Vec<String>, members: Vec<String> },
+    /// The member list could not be read, or its URLs not used; the endpoints stay as they
+    /// are. Told once until a list is read again.
+    Failed(EtcdError),
 }
 
 impl EtcdConfig {
@@ -105,6 +137,8 @@ impl EtcdConfig {
             request_timeout: Duration::from_secs(3),
             keepalive: (Duration::from_secs(10), Duration::from_secs(5)),
             progress_interval: Duration::from_secs(2),
+            member_refresh: None,
+            on_members: None,
         }
     }
 }
@@ -121,6 +155,8 @@ impl fmt::Debug for EtcdConfig {
             .field("request_timeout", &self.request_timeout)
             .field("keepalive", &self.keepalive)
             .field("progress_interval", &self.progress_interval)
+            .field("member_refresh", &self.member_refresh)
+            .field("on_members", &self.on_members.as_ref().map(|_| "<observer>"))
             .finish()
     }
 }
@@ -152,6 +188,31 @@ pub enum Update {
     /// first read (when the watch started without one), after compaction, a revision that went
     /// backwards, or a changed cluster ID. The consumer diffs.
     Resync(Snapshot),
+}
+
+impl fmt::Display for MembersNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |urls: &[String]| if urls.is_empty() { "none".into() } else { urls.join(", ") };
+        match self {
+            MembersNotice::Following { endpoints, added, removed } => write!(
+                f,
+                "etcd members changed: using {} (added: {}; removed: {})",
+                endpoints.join(", "),
+                list(added),
+                list(removed)
+            ),
+            MembersNotice::AsGiven { endpoints, members } => write!(
+                f,
+                "etcd: {} is not a member's client URL (the members advertise {}): a proxy or a \
+                 load balancer? It is used as given, and member changes are not followed",
+                endpoints.join(", "),
+                members.join(", ")
+            ),
+            MembersNotice::Failed(e) => {
+                write!(f, "etcd: cannot read the cluster's member list: {e}")
+            }
+        }
+    }
 }
 
 /// The watch's connection state; sent only when it changes, so each can be logged as is.
@@ -225,12 +286,15 @@ impl Etcd {
         if cfg.username.is_some() {
             rt.block_on(conn.authenticate())?;
         }
+        if let Some(every) = cfg.member_refresh.filter(|d| !d.is_zero()) {
+            rt.spawn(discovery::run(conn.clone(), every, cfg.on_members.clone()));
+        }
         Ok(Etcd {
             inner: Arc::new(Inner { rt: Some(rt), conn, progress_interval: cfg.progress_interval }),
         })
     }
 
-    /// The endpoints, as configured.
+    /// The endpoints in use: as configured, or the members member discovery found.
     pub fn endpoints(&self) -> Vec<String> {
         self.inner.conn.endpoints()
     }

@@ -38,7 +38,7 @@ pub(crate) async fn read(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, E
         }
     }
     Err(EtcdError::Etcd {
-        endpoint: conn.url(conn.preferred()).to_string(),
+        endpoint: conn.preferred_url(),
         code: "OutOfRange".into(),
         message: format!(
             "the revision being read was compacted {COMPACTED_RETRIES} times in a row; is something compacting continuously?"

@@ -177,7 +177,6 @@ impl Supervisor {
         if self.state.prefixes().is_empty() {
             return std::future::pending().await;
         }
-        let n = self.conn.len();
         let mut backoff = Backoff::new(BACKOFF_CAP);
         let mut endpoint = self.conn.preferred();
         // Failed attempts since the last established stream, for the Disconnected report.
@@ -226,7 +225,8 @@ impl Supervisor {
                 }
                 End::Failed(f) if f.retry_same => {}
                 End::Failed(f) => {
-                    let url = self.conn.url(endpoint).to_string();
+                    // The list may have changed (member discovery): count in the current one.
+                    let n = self.conn.len();
                     endpoint = (endpoint + 1) % n;
                     if established && started.elapsed() >= HEALTHY {
                         backoff.reset();
@@ -241,7 +241,7 @@ impl Supervisor {
                         all_timeout &= f.timeout;
                         outage.push(f.attempt.clone());
                         if matches!(self.link, Link::Up { .. }) && lost.is_none() {
-                            lost = Some(format!("{url}: {}", f.attempt.error));
+                            lost = Some(format!("{}: {}", f.attempt.endpoint, f.attempt.error));
                         }
                         // Every endpoint failed in a row (without a working stream between),
                         // and at least twice: one quick retry is not an outage.
@@ -271,8 +271,9 @@ impl Supervisor {
     /// One stream on endpoint `i`, until it ends. Sets `established` once every watcher has
     /// been created.
     async fn stream(&mut self, i: usize, established: &mut bool, lost: &mut Option<String>) -> End {
-        let url = self.conn.url(i).to_string();
-        let client = match self.conn.client(i).await {
+        let target = self.conn.endpoint(i);
+        let url = target.url.clone();
+        let client = match self.conn.client(&target).await {
             Ok(c) => c,
             Err(f) => return End::Failed(StreamFailure::from_failure(f, &url)),
         };
@@ -331,7 +332,7 @@ impl Supervisor {
                         } else if !*established {
                             *established = true;
                             self.refreshed = false;
-                            self.conn.set_preferred(i);
+                            self.conn.set_preferred(&url);
                             let health = match (&self.link, lost.take()) {
                                 (Link::Up { .. }, Some(reason)) => {
                                     Some(Health::Reconnected { endpoint: url.clone(), reason })

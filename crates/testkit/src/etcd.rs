@@ -100,6 +100,14 @@ struct Shared {
     client: Option<TlsFiles>,
     /// Set by [`EtcdCluster::enable_auth`]; then `etcdctl` runs as root by default.
     root_password: Mutex<Option<String>>,
+    /// `--initial-cluster-token`, unique per cluster.
+    token: String,
+}
+
+fn new_token() -> String {
+    static CLUSTERS: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("testkit-{}-{}-{nanos}", std::process::id(), CLUSTERS.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A running etcd cluster in its own temporary directory. Dropping it kills (SIGCONT, then
@@ -107,6 +115,8 @@ struct Shared {
 pub struct EtcdCluster {
     // Field order is drop order: members are killed before the directory goes.
     members: Vec<EtcdMember>,
+    /// How the cluster was started, for members added later.
+    opts: EtcdOptions,
     _watchdog: Watchdog,
     shared: Arc<Shared>,
     dir: TempDir,
@@ -133,7 +143,8 @@ impl EtcdCluster {
         let tls = opts.tls || opts.client_cert_auth;
         let pki = tls.then(|| Pki::new(&dir.path().join("tls")));
         let client = pki.as_ref().map(|pki| pki.client(&opts.client_cert_cn));
-        let shared = Arc::new(Shared { pki, client, root_password: Mutex::new(None) });
+        let shared =
+            Arc::new(Shared { pki, client, root_password: Mutex::new(None), token: new_token() });
 
         // A port from free_port() can be taken by another process before etcd binds it; then a
         // member exits with "address already in use" and we start over on fresh ports.
@@ -148,7 +159,7 @@ impl EtcdCluster {
                 });
             }
             match wait_started(&members, &shared) {
-                Ok(()) => return EtcdCluster { members, _watchdog: watchdog, shared, dir },
+                Ok(()) => return EtcdCluster { members, opts, _watchdog: watchdog, shared, dir },
                 Err(Failure::AddrInUse) if attempt < ATTEMPTS => drop(members),
                 Err(Failure::AddrInUse) => panic!(
                     "testkit: etcd could not bind its ports {ATTEMPTS} times:\n{}",
@@ -160,6 +171,70 @@ impl EtcdCluster {
             }
         }
         unreachable!()
+    }
+
+    /// `etcdctl member add`, then starts the new member (`--initial-cluster-state existing`)
+    /// and waits until it answers `endpoint health`; returns its index. Panics (quoting its
+    /// log) if etcd refuses the change or the member does not start within 30 s.
+    pub fn add_member(&mut self) -> usize {
+        let name = format!("m{}", self.members.len());
+        let scheme = if self.shared.pki.is_some() { "https" } else { "http" };
+        let client_url = format!("{scheme}://127.0.0.1:{}", free_port());
+        let peer_url = format!("http://127.0.0.1:{}", free_port());
+        let out =
+            reconfigure(&self.ctl(), &["member", "add", &name, &format!("--peer-urls={peer_url}")]);
+        // etcdctl prints the flags for the new member, among them ETCD_INITIAL_CLUSTER="...".
+        let initial_cluster = out
+            .lines()
+            .find_map(|l| l.strip_prefix("ETCD_INITIAL_CLUSTER=\""))
+            .map(|rest| rest.trim_end_matches('"').to_string())
+            .unwrap_or_else(|| {
+                panic!("testkit: no ETCD_INITIAL_CLUSTER in member add's output:\n{out}")
+            });
+        let pids = self.dir.path().join("pids");
+        let member = new_member(
+            &self.opts,
+            self.dir.path(),
+            &pids,
+            &self.shared,
+            name,
+            client_url,
+            peer_url,
+            &initial_cluster,
+        );
+        member.restart();
+        self.members.push(member);
+        self.members.len() - 1
+    }
+
+    /// `etcdctl member remove` of member `i` (asked of the other live members); the removed
+    /// member stops by itself, and is reaped. Its client URL stays in
+    /// [`EtcdCluster::endpoints`], not running. Panics if etcd refuses.
+    pub fn remove_member(&self, i: usize) {
+        let member = &self.members[i];
+        let others: Vec<String> = self
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(j, m)| *j != i && m.is_running() && !m.is_paused())
+            .map(|(_, m)| m.client_url.clone())
+            .collect();
+        let ctl = self.ctl().endpoints(&others);
+        // Simple format: "ID, STATUS, NAME, PEER ADDRS, CLIENT ADDRS, IS LEARNER".
+        let list = ctl.ok(&["member", "list"]);
+        let id = list
+            .lines()
+            .find_map(|l| {
+                let fields: Vec<&str> = l.split(", ").collect();
+                (fields.len() > 2 && fields[2] == member.name).then(|| fields[0].to_string())
+            })
+            .unwrap_or_else(|| {
+                panic!("testkit: {} is not in the member list:\n{list}", member.name)
+            });
+        reconfigure(&ctl, &["member", "remove", &id]);
+        // A removed member notices and exits within a few seconds; kill() reaps it either way.
+        wait_until(Duration::from_secs(10), || member.try_exited().is_some());
+        member.kill();
     }
 
     /// The client URLs of all members (`http://127.0.0.1:PORT`, `https://` with TLS), in member
@@ -667,13 +742,6 @@ fn plan_members(
     pids: &Path,
     shared: &Arc<Shared>,
 ) -> Vec<EtcdMember> {
-    static CLUSTERS: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let token = format!(
-        "testkit-{}-{}-{nanos}",
-        std::process::id(),
-        CLUSTERS.fetch_add(1, Ordering::Relaxed)
-    );
     let scheme = if shared.pki.is_some() { "https" } else { "http" };
     let planned: Vec<(String, String, String)> = (0..opts.members)
         .map(|i| {
@@ -692,44 +760,84 @@ fn plan_members(
     planned
         .into_iter()
         .map(|(name, client_url, peer_url)| {
-            let data_dir = dir.join(format!("{name}.data"));
-            let mut args = vec![
-                format!("--name={name}"),
-                format!("--data-dir={}", data_dir.display()),
-                format!("--listen-client-urls={client_url}"),
-                format!("--advertise-client-urls={client_url}"),
-                format!("--listen-peer-urls={peer_url}"),
-                format!("--initial-advertise-peer-urls={peer_url}"),
-                format!("--initial-cluster={initial_cluster}"),
-                format!("--initial-cluster-token={token}"),
-                "--logger=zap".to_string(),
-                "--log-outputs=stderr".to_string(),
-            ];
-            if let Some(pki) = &shared.pki {
-                args.push(format!("--cert-file={}", pki.server.cert.display()));
-                args.push(format!("--key-file={}", pki.server.key.display()));
-                args.push(format!("--trusted-ca-file={}", pki.server.ca.display()));
-                if opts.client_cert_auth {
-                    args.push("--client-cert-auth".to_string());
-                }
-            }
-            if let Some(ttl) = opts.auth_token_ttl {
-                args.push(format!("--auth-token-ttl={ttl}"));
-            }
-            args.extend(opts.extra_args.iter().cloned());
-            EtcdMember {
-                log_path: dir.join(format!("{name}.log")),
-                pid_path: pids.join(format!("{name}.pid")),
-                name,
-                client_url,
-                peer_url,
-                data_dir,
-                args,
-                shared: Arc::clone(shared),
-                process: Mutex::new(ServerProcess::default()),
-            }
+            new_member(opts, dir, pids, shared, name, client_url, peer_url, &initial_cluster)
         })
         .collect()
+}
+
+/// A member (not started) with every flag but `--initial-cluster-state`.
+#[allow(clippy::too_many_arguments)]
+fn new_member(
+    opts: &EtcdOptions,
+    dir: &Path,
+    pids: &Path,
+    shared: &Arc<Shared>,
+    name: String,
+    client_url: String,
+    peer_url: String,
+    initial_cluster: &str,
+) -> EtcdMember {
+    let data_dir = dir.join(format!("{name}.data"));
+    let mut args = vec![
+        format!("--name={name}"),
+        format!("--data-dir={}", data_dir.display()),
+        format!("--listen-client-urls={client_url}"),
+        format!("--advertise-client-urls={client_url}"),
+        format!("--listen-peer-urls={peer_url}"),
+        format!("--initial-advertise-peer-urls={peer_url}"),
+        format!("--initial-cluster={initial_cluster}"),
+        format!("--initial-cluster-token={}", shared.token),
+        "--logger=zap".to_string(),
+        "--log-outputs=stderr".to_string(),
+    ];
+    if let Some(pki) = &shared.pki {
+        args.push(format!("--cert-file={}", pki.server.cert.display()));
+        args.push(format!("--key-file={}", pki.server.key.display()));
+        args.push(format!("--trusted-ca-file={}", pki.server.ca.display()));
+        if opts.client_cert_auth {
+            args.push("--client-cert-auth".to_string());
+        }
+    }
+    if let Some(ttl) = opts.auth_token_ttl {
+        args.push(format!("--auth-token-ttl={ttl}"));
+    }
+    args.extend(opts.extra_args.iter().cloned());
+    EtcdMember {
+        log_path: dir.join(format!("{name}.log")),
+        pid_path: pids.join(format!("{name}.pid")),
+        name,
+        client_url,
+        peer_url,
+        data_dir,
+        args,
+        shared: Arc::clone(shared),
+        process: Mutex::new(ServerProcess::default()),
+    }
+}
+
+/// A membership change: etcd refuses it ("unhealthy cluster") until every member that must
+/// stay has been connected for 5 s, so a change right after a start or another change is
+/// retried for up to 30 s.
+fn reconfigure(ctl: &Etcdctl<'_>, args: &[&str]) -> String {
+    let mut last = None;
+    let done = wait_until(START_TIMEOUT, || {
+        let out = ctl.run(args);
+        let refused = String::from_utf8_lossy(&out.stderr).contains("unhealthy cluster");
+        last = Some(out);
+        if refused {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        !refused
+    });
+    let out = last.expect("ran at least once");
+    assert!(
+        done && out.status.success(),
+        "testkit: etcdctl {} failed ({}): {}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 enum Failure {
@@ -888,6 +996,82 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `etcd grpc-proxy start` in front of `endpoints`, on a free loopback port. Dropping it kills
+/// and reaps it and removes its directory, also when a test panics.
+pub struct GrpcProxy {
+    url: String,
+    log_path: PathBuf,
+    pid_path: PathBuf,
+    process: Mutex<ServerProcess>,
+    // Field order is drop order: the process goes before the watchdog and the directory.
+    _watchdog: Watchdog,
+    _dir: TempDir,
+}
+
+impl GrpcProxy {
+    /// Starts the proxy and waits until `etcdctl endpoint health` answers through it. Panics,
+    /// quoting its log, if that takes more than 30 s or it exits.
+    pub fn start(endpoints: &[String]) -> GrpcProxy {
+        let dir = tempfile::Builder::new()
+            .prefix("testkit-grpc-proxy-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("testkit: creating a temporary directory: {e}"));
+        let watchdog = Watchdog::start(dir.path(), dir.path());
+        let addr = format!("127.0.0.1:{}", free_port());
+        let log_path = dir.path().join("grpc-proxy.log");
+        let pid_path = dir.path().join("grpc-proxy.pid");
+        let log = fs::File::create(&log_path)
+            .unwrap_or_else(|e| panic!("testkit: creating {log_path:?}: {e}"));
+        let child = Command::new(ETCD)
+            .args(["grpc-proxy", "start"])
+            .arg(format!("--endpoints={}", endpoints.join(",")))
+            .arg(format!("--listen-addr={addr}"))
+            .arg(format!("--data-dir={}", dir.path().join("data").display()))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("testkit: cannot start {ETCD}: {e}{}", install_hint(&e)));
+        fs::write(&pid_path, child.id().to_string())
+            .unwrap_or_else(|e| panic!("testkit: writing {pid_path:?}: {e}"));
+        let proxy = GrpcProxy {
+            url: format!("http://{addr}"),
+            log_path,
+            pid_path,
+            process: Mutex::new(ServerProcess { child: Some(child), paused: false }),
+            _watchdog: watchdog,
+            _dir: dir,
+        };
+        let healthy = wait_until(START_TIMEOUT, || {
+            let out = run_bounded(
+                Command::new(ETCDCTL)
+                    .env("ETCDCTL_API", "3")
+                    .arg(format!("--endpoints={}", proxy.url))
+                    .args(["--dial-timeout=1s", "--command-timeout=2s", "endpoint", "health"]),
+                Duration::from_secs(5),
+            );
+            out.status.success()
+        });
+        assert!(
+            healthy,
+            "testkit: grpc-proxy not healthy within {START_TIMEOUT:?}:\n{}",
+            file_tail(&proxy.log_path, LOG_TAIL_LINES)
+        );
+        proxy
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+impl Drop for GrpcProxy {
+    fn drop(&mut self) {
+        lock(&self.process).kill(&self.pid_path);
+    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ mod tls;
 mod util;
 pub mod zookeeper;
 
-pub use etcd::{EtcdCluster, EtcdMember, EtcdOptions, Etcdctl};
+pub use etcd::{EtcdCluster, EtcdMember, EtcdOptions, Etcdctl, GrpcProxy};
 
 /// The data set of confd's own integration suite (its `integration/*/test.sh`), as keys and
 /// values: `/key`, four database settings, two upstreams, and two nested leaves

@@ -58,6 +58,10 @@ etcd (as confd):
   --client-ca-keys FILE  PEM CA certificates that sign the etcd servers' certificates
   --client-cert FILE     PEM client certificate
   --client-key FILE      PEM client key
+  --member-refresh D     read etcd's member list at start and then this often, and use its
+                         members as the endpoints: member add/remove are followed without a
+                         restart; --node is only where to start (endpoints that are not
+                         members, e.g. a grpc-proxy, are used as given) (default 30s; 0: off)
 
 Operations:
   --metrics-addr HOST:PORT  serve /metrics (Prometheus), /health and /ready there (off
@@ -111,7 +115,7 @@ Options:
   --ttl SECONDS          lease TTL: how long keys outlive a killed agent (default 10)
 
 etcd: --node, --username, --password-file, --password-env, --password, --client-ca-keys,
---client-cert, --client-key, and --metrics-addr, as in confd-register --help.
+--client-cert, --client-key, --member-refresh, and --metrics-addr, as in confd-register --help.
 
 Exit status: 0 after SIGTERM/SIGINT, 1 when etcd refuses for good, 2 for invalid options.
 ";
@@ -128,6 +132,7 @@ pub const COMMON_OPTIONS: &[&str] = &[
     "client-ca-keys",
     "client-cert",
     "client-key",
+    "member-refresh",
     "metrics-addr",
 ];
 
@@ -582,6 +587,15 @@ fn etcd_options(
     let per_call = Duration::from_millis((ttl as u64 * 250).clamp(500, 3000));
     etcd.request_timeout = per_call;
     etcd.connect_timeout = per_call.min(Duration::from_secs(2));
+    etcd.member_refresh = match raw.one("member-refresh") {
+        None => Some(confd_etcd::DEFAULT_MEMBER_REFRESH),
+        Some(off) if off.trim_end_matches(char::is_alphabetic).parse::<f64>() == Ok(0.0) => None,
+        Some(every) => Some(duration("--member-refresh", every)?),
+    };
+    etcd.on_members = Some(std::sync::Arc::new(|notice| match notice {
+        confd_etcd::MembersNotice::Failed(_) => crate::log::warning!("{notice}"),
+        _ => crate::log::info!("{notice}"),
+    }));
 
     Ok(etcd)
 }
@@ -846,6 +860,17 @@ mod tests {
         assert_eq!(c.start_interval, Duration::from_millis(250));
         assert_eq!(c.etcd.endpoints, vec!["http://127.0.0.1:2379".to_string()]);
         assert_eq!(c.etcd.request_timeout, Duration::from_millis(2500));
+        assert_eq!(c.etcd.member_refresh, Some(confd_etcd::DEFAULT_MEMBER_REFRESH));
+        assert!(c.etcd.on_members.is_some());
+        let refresh = |v: &str| {
+            let mut args = SEED.to_vec();
+            args.extend(["--member-refresh", v]);
+            run(&args).map(|c| c.etcd.member_refresh)
+        };
+        assert_eq!(refresh("5s"), Ok(Some(Duration::from_secs(5))));
+        assert_eq!(refresh("0"), Ok(None));
+        assert_eq!(refresh("0s"), Ok(None));
+        assert!(refresh("-1s").unwrap_err().contains("--member-refresh"));
 
         let mut args = SEED.to_vec();
         args.extend(["--instance", "i-1", "--key", "meta/i-1=blue", "-ttl", "2", "--prefix=/"]);

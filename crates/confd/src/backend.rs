@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use confd_backend::notify::{Notice, WatchStop};
 use confd_kv::KeyPrefix;
 
-use crate::config::RawConfig;
+use crate::config::{Config, RawConfig};
 
 pub enum Backend {
     /// YAML files (`-file`, repeatable; directories are walked, `-filter` on base names).
@@ -93,7 +93,8 @@ impl Backend {
     /// password, an etcd without the v2 API) is an error; so is no server answering with
     /// `-onetime`, while a daemon starts anyway, keeps dest as it is, and renders once the
     /// server answers (its watch or its next pass says so).
-    pub fn from_config(config: &RawConfig) -> Result<Backend, String> {
+    pub fn from_config(settings: &Config) -> Result<Backend, String> {
+        let config = &settings.raw;
         match config.backend.as_str() {
             "file" => {
                 if config.files.is_empty() {
@@ -104,8 +105,10 @@ impl Backend {
             }
             "env" => Ok(Backend::Env),
             "etcd" | "etcdv3" => {
-                let etcd =
-                    confd_etcd::Etcd::connect(etcd_config(config)).map_err(|e| e.to_string())?;
+                let mut cfg = etcd_config(config);
+                cfg.member_refresh = settings.member_refresh;
+                cfg.on_members = Some(std::sync::Arc::new(log_members_notice));
+                let etcd = confd_etcd::Etcd::connect(cfg).map_err(|e| e.to_string())?;
                 Ok(Backend::Etcd(etcd))
             }
             "etcdv2" => {
@@ -251,6 +254,14 @@ fn redis_config(config: &RawConfig) -> confd_redis::RedisConfig {
         username: given(&config.username),
         password: given(&config.password).or_else(|| given(&config.client_key)),
         separator: config.separator.clone(),
+    }
+}
+
+/// What member discovery did, in the log.
+fn log_members_notice(notice: confd_etcd::MembersNotice) {
+    match notice {
+        confd_etcd::MembersNotice::Failed(_) => crate::log::warning!("{notice}"),
+        _ => crate::log::info!("{notice}"),
     }
 }
 

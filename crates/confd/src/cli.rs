@@ -163,6 +163,8 @@ pub static FLAGS: &[FlagDef] = &[
     flag!("log-level", Str, log_level, "", Sets("log-level"), "least severe level to log: debug, info, warning, error, fatal"),
     flag!(ours "max-removal", Str, max_removal, "50%", Sets("max_removal"), Some(check_percent),
         "fail static: hold (keep dest and the server as they are, and say so) a change that would remove more than this percentage of the keys a resource read last time, as a wiped or restored store would; 100% never holds; a resource's max_removal overrides it"),
+    flag!(ours "member-refresh", Str, member_refresh, "30s", Sets("member_refresh"), Some(check_duration),
+        "etcd: read the cluster's member list at start and then this often, and use its members as the endpoints, so that member add and member remove are followed without a restart; -node is only where to start (endpoints that are not members, such as a grpc-proxy or a load balancer, are used as given) (Go duration; 0 = use -node as given)"),
     flag!(ours "metrics-addr", Str, metrics_addr, "", Sets("metrics_addr"), None,
         "serve /metrics (Prometheus), /health and /ready on `HOST:PORT`, e.g. 127.0.0.1:9420; nothing is served without it"),
     flag!(ours "min-reload-interval", Str, min_reload_interval, "1s", Sets("min_reload_interval"), Some(check_duration),

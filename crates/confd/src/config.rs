@@ -100,6 +100,8 @@ pub struct RawConfig {
     pub metrics_addr: String,
     /// `-fix-root-listing`: `ls "/"` and `lsdir "/"` corrected (confd#725).
     pub fix_root_listing: bool,
+    /// `-member-refresh`: a Go duration, `0` = off.
+    pub member_refresh: String,
 }
 
 /// What a resource's reconciler policy falls back to (see `confd_core::reconcile`).
@@ -261,6 +263,8 @@ pub struct Config {
     /// `-render-timeout`: zero = no limit.
     pub render_timeout: std::time::Duration,
     pub reconcile: ReconcileDefaults,
+    /// `-member-refresh`: how often etcd's member list is read; `None` = not at all.
+    pub member_refresh: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -271,6 +275,7 @@ impl Config {
             wait: raw.wait_spec()?,
             render_timeout: raw.render_timeout()?,
             reconcile: raw.reconcile_defaults()?,
+            member_refresh: raw.member_refresh()?,
             raw,
         })
     }
@@ -416,6 +421,19 @@ impl RawConfig {
                 message,
             }
         })
+    }
+
+    /// `-member-refresh`; `None` for `0`.
+    pub fn member_refresh(&self) -> Result<Option<std::time::Duration>, ConfigError> {
+        let every =
+            confd_core::resource::parse_duration(&self.member_refresh).map_err(|message| {
+                ConfigError::Value {
+                    setting: "-member-refresh",
+                    value: self.member_refresh.clone(),
+                    message,
+                }
+            })?;
+        Ok((!every.is_zero()).then_some(every))
     }
 
     /// The reconciler's global defaults: `-min-reload-interval`, `-max-removal`, `-hold-time`.

@@ -156,7 +156,7 @@ fn start(config: &Config) -> ExitCode {
     let started = std::time::SystemTime::now();
     log::info!("Starting confd");
     let raw = &config.raw;
-    let backend = match Backend::from_config(raw) {
+    let backend = match Backend::from_config(config) {
         Ok(b) => b,
         Err(e) => {
             log::log(log::Level::Fatal, &e);

@@ -74,6 +74,7 @@ const OUR_FLAGS: &[&str] = &[
     "password-file",
     "render-timeout",
     "wait",
+    "member-refresh",
 ];
 
 #[test]
@@ -195,6 +196,8 @@ fn every_flag_sets_its_field() {
         "-metrics-addr",
         "127.0.0.1:9420",
         "-fix-root-listing",
+        "-member-refresh",
+        "0",
     ]);
     let want = RawConfig {
         app_id: "app".into(),
@@ -242,6 +245,7 @@ fn every_flag_sets_its_field() {
         hold_time: "1m".into(),
         metrics_addr: "127.0.0.1:9420".into(),
         fix_root_listing: true,
+        member_refresh: "0".into(),
     };
     assert_eq!(inv.config, want);
     assert_eq!(inv.set.len(), FLAGS.len(), "every flag is recorded as set");

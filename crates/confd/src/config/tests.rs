@@ -184,6 +184,7 @@ max_removal = "10%"
 hold_time = "2m"
 metrics_addr = "127.0.0.1:9420"
 fix_root_listing = true
+member_refresh = "10s"
 sync-only = true
 table = "tbl"
 user_id = "user"
@@ -239,6 +240,7 @@ watch = true
         hold_time: "2m".into(),
         metrics_addr: "127.0.0.1:9420".into(),
         fix_root_listing: true,
+        member_refresh: "10s".into(),
     };
     assert_eq!(c, want);
     // The ones left out above because they conflict with others.
@@ -553,4 +555,19 @@ fn reading_the_file() {
         e.to_string().starts_with(&format!("cannot read config file {}: ", dir.display())),
         "{e}"
     );
+}
+
+#[test]
+fn member_refresh_is_parsed_once_and_zero_turns_it_off() {
+    let parsed = |flags: &[&str], file: Option<&str>| {
+        let env = env(&[]);
+        let loaded = load(&invocation(flags), file, &env)?;
+        finish(loaded.config, None, &env).map(|c| c.member_refresh)
+    };
+    let secs = |s| Ok(Some(std::time::Duration::from_secs(s)));
+    assert_eq!(parsed(&[], None).map_err(|e| e.to_string()), secs(30));
+    assert_eq!(parsed(&["-member-refresh", "5s"], None).map_err(|e| e.to_string()), secs(5));
+    assert_eq!(parsed(&["-member-refresh", "0"], None).map_err(|e| e.to_string()), Ok(None));
+    let bad = parsed(&[], Some("member_refresh = \"soon\"\n")).unwrap_err().to_string();
+    assert!(bad.contains("-member-refresh") && bad.contains("soon"), "{bad}");
 }

@@ -19,14 +19,23 @@ use crate::Snapshot;
 
 /// etcd's default `--max-txn-ops`, and confd's batch size.
 const MAX_TXN_OPS: usize = 128;
-/// Keys per page of one range.
+/// Keys in the first page of one range.
 const PAGE: i64 = 5000;
+/// About how many bytes a continuation page may carry: its limit is sized from the keys and
+/// values the page before held. etcd 3.4 finds every revision of the rest of the range for
+/// each page (to count them) however small the page is, so a range of n keys read in pages
+/// of p costs etcd about n²/2p: fewer, larger pages make 400,000 keys a few pages, not 80.
+const PAGE_BYTES: usize = 8 << 20;
+/// The most keys one continuation page asks for.
+const MAX_PAGE: i64 = 200_000;
 /// How often a read restarts because its revision was compacted meanwhile.
 const COMPACTED_RETRIES: usize = 3;
 
 struct Op {
     range: KeyRange,
     prefix: usize,
+    /// Keys per page.
+    limit: i64,
 }
 
 pub(crate) async fn read(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, EtcdError> {
@@ -51,11 +60,12 @@ enum ReadError {
     Error(EtcdError),
 }
 
-/// The request for one page of `r` at `revision` (0: the current one).
-fn request(r: &KeyRange, revision: i64) -> RangeRequest {
+/// The request for one page of `r` (of at most `limit` keys) at `revision` (0: the current
+/// one).
+fn request(r: &KeyRange, revision: i64, limit: i64) -> RangeRequest {
     let mut req = range(r.key.clone(), r.end.clone());
     if !r.end.is_empty() {
-        req.limit = PAGE;
+        req.limit = limit;
     }
     req.revision = revision;
     req
@@ -65,7 +75,9 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
     let ops: Vec<Op> = prefixes
         .iter()
         .enumerate()
-        .flat_map(|(i, p)| p.read_ranges().into_iter().map(move |range| Op { range, prefix: i }))
+        .flat_map(|(i, p)| {
+            p.read_ranges().into_iter().map(move |range| Op { range, prefix: i, limit: PAGE })
+        })
         .collect();
     let mut revision = 0i64;
     let mut kvs = BTreeMap::new();
@@ -73,7 +85,10 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
 
     for batch in ops.chunks(MAX_TXN_OPS) {
         let txn = TxnRequest {
-            success: batch.iter().map(|op| get_op(request(&op.range, revision))).collect(),
+            success: batch
+                .iter()
+                .map(|op| get_op(request(&op.range, revision, op.limit)))
+                .collect(),
             failure: Vec::new(),
         };
         let resp = conn
@@ -99,7 +114,7 @@ async fn read_once(conn: &Conn, prefixes: &[Prefix]) -> Result<Snapshot, ReadErr
     while let Some(op) = pages.pop() {
         let resp = conn
             .call(|c| {
-                let req = request(&op.range, revision);
+                let req = request(&op.range, revision, op.limit);
                 async move { c.range(req).await }
             })
             .await;
@@ -135,9 +150,21 @@ fn absorb(
             pages.push(Op {
                 range: KeyRange { key: next, end: op.range.end.clone() },
                 prefix: op.prefix,
+                limit: next_limit(g),
             });
         }
     }
+}
+
+/// The limit of the page after `g`: as many keys as fit in [`PAGE_BYTES`] at the size of
+/// those in `g` (and some bytes of framing each), between [`PAGE`] and [`MAX_PAGE`], and no
+/// more than are left (`g.count` counts the whole range `g` was asked for).
+fn next_limit(g: &RangeResponse) -> i64 {
+    let held = g.kvs.len().max(1);
+    let bytes: usize = g.kvs.iter().map(|kv| kv.key.len() + kv.value.len() + 32).sum();
+    let fits = i64::try_from(PAGE_BYTES / (bytes / held).max(1)).unwrap_or(MAX_PAGE);
+    let left = (g.count - g.kvs.len() as i64).max(1);
+    fits.clamp(PAGE, MAX_PAGE).min(left)
 }
 
 /// Turns a failed call into the error to report. Permission denied on a batch does not say
@@ -155,7 +182,8 @@ async fn explain(
         CallError::PermissionDenied { endpoint } => {
             let mut denied = None;
             'probe: for op in batch {
-                let req = RangeRequest { count_only: true, ..request(&op.range, revision) };
+                let req =
+                    RangeRequest { count_only: true, ..request(&op.range, revision, op.limit) };
                 let r = conn
                     .call(|c| {
                         let req = req.clone();
@@ -182,5 +210,35 @@ async fn explain(
                 endpoint,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::proto::KeyValue;
+
+    fn page(n: usize, key_len: usize, value_len: usize, count: i64) -> RangeResponse {
+        let kv = KeyValue {
+            key: vec![b'k'; key_len],
+            value: vec![b'v'; value_len],
+            ..Default::default()
+        };
+        RangeResponse { kvs: vec![kv; n], more: true, count, ..Default::default() }
+    }
+
+    #[test]
+    fn continuation_pages_grow_to_a_byte_budget_and_stop_at_what_is_left() {
+        // Small keys: the byte budget allows more than the cap.
+        assert_eq!(next_limit(&page(5000, 5, 1, 1_000_000)), MAX_PAGE);
+        // The seed's keys (~60 bytes, ~90 with framing): ~93,000 a page.
+        let seed = next_limit(&page(5000, 45, 15, 1_000_000));
+        assert_eq!(seed, (PAGE_BYTES / 92) as i64);
+        // Large values: never fewer than the first page's size.
+        assert_eq!(next_limit(&page(5000, 40, 100_000, 1_000_000)), PAGE);
+        // Only what is left of the range.
+        assert_eq!(next_limit(&page(5000, 45, 15, 12_000)), 7_000);
+        // An empty page that says "more" (it cannot, but a lie must not loop with limit 0).
+        assert_eq!(next_limit(&page(0, 0, 0, 0)), 1);
     }
 }

@@ -150,8 +150,12 @@ impl Conn {
             }
         }
         let seeds: Arc<[Arc<Endpoint>]> = seeds.into();
+        // Each client starts on an endpoint of its own, so that a fleet started with the same
+        // `-node`s spreads its watch streams and reads over the members rather than putting
+        // them all on the first one.
+        let first = random_index(seeds.len());
         Ok(Conn {
-            preferred: Mutex::new(seeds[0].url.clone()),
+            preferred: Mutex::new(seeds[first].url.clone()),
             endpoints: RwLock::new(seeds.clone()),
             seeds,
             template,
@@ -463,11 +467,19 @@ fn system_bundle() -> Result<Vec<u8>, EtcdError> {
 
 /// `base` scaled by a random factor in [0.5, 1.5), so that many clients do not retry in step.
 pub(crate) fn jitter(base: Duration) -> Duration {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let r = std::collections::hash_map::RandomState::new()
-        .hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let frac = (r % 1000) as f64 / 1000.0;
+    let frac = (random() % 1000) as f64 / 1000.0;
     base.mul_f64(0.5 + frac)
+}
+
+/// A random index below `n` (≥ 1).
+fn random_index(n: usize) -> usize {
+    (random() % n.max(1) as u64) as usize
+}
+
+/// A random number (std's per-process random hash keys, over a counter): not for secrets.
+fn random() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    std::collections::hash_map::RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Exponential backoff with jitter, for the watch supervisor: 100 ms doubling up to `cap`.
@@ -503,6 +515,18 @@ mod tests {
             let d = jitter(Duration::from_millis(100));
             assert!(d >= Duration::from_millis(50) && d < Duration::from_millis(150), "{d:?}");
         }
+    }
+
+    #[test]
+    fn clients_start_on_every_endpoint() {
+        let cfg = EtcdConfig::new(vec![
+            "http://127.0.0.1:1".into(),
+            "http://127.0.0.1:2".into(),
+            "http://127.0.0.1:3".into(),
+        ]);
+        let starts: std::collections::BTreeSet<String> =
+            (0..200).map(|_| Conn::new(&cfg).unwrap().preferred_url()).collect();
+        assert_eq!(starts.len(), 3, "{starts:?}");
     }
 
     #[test]

@@ -123,17 +123,22 @@ impl TemplateResource {
     /// `other`: whoever may write below `upstream/web/` could reach outside it. Such keys are
     /// left out instead (a deliberate difference from confd, see COMPATIBILITY.md).
     pub fn clean_relative_key(&self, full_key: &str) -> Option<String> {
-        let trimmed = full_key.strip_prefix(&self.prefix).unwrap_or(full_key);
-        // The usual case, without building paths: a clean key whose prefix ends at a `/`.
-        if trimmed.starts_with('/') && confd_kv::gopath::is_clean(full_key) {
-            return Some(trimmed.to_string());
-        }
-        let relative = confd_kv::gopath::join(&["/", trimmed]);
-        let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
-        let clean = confd_kv::gopath::clean(full_key) == full_key
-            && relative.strip_prefix('/') == Some(as_stored);
-        clean.then_some(relative)
+        clean_relative_key(&self.prefix, full_key)
     }
+}
+
+/// [`TemplateResource::clean_relative_key`] for a resource whose prefix is `prefix`.
+pub fn clean_relative_key(prefix: &str, full_key: &str) -> Option<String> {
+    let trimmed = full_key.strip_prefix(prefix).unwrap_or(full_key);
+    // The usual case, without building paths: a clean key whose prefix ends at a `/`.
+    if trimmed.starts_with('/') && confd_kv::gopath::is_clean(full_key) {
+        return Some(trimmed.to_string());
+    }
+    let relative = confd_kv::gopath::join(&["/", trimmed]);
+    let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
+    let clean = confd_kv::gopath::clean(full_key) == full_key
+        && relative.strip_prefix('/') == Some(as_stored);
+    clean.then_some(relative)
 }
 
 /// What a resource needs from the global configuration.

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 
 use confd_backend::notify::{Notice, WatchStop};
-use confd_kv::KeyPrefix;
+use confd_core::resource::{clean_relative_key, TemplateResource};
+use confd_kv::{KeyPrefix, Store};
 
 use crate::config::{Config, RawConfig};
 
@@ -63,6 +65,46 @@ pub trait Values {
     fn revision(&self) -> u64 {
         0
     }
+
+    /// What `res`'s template reads: its keys as a [`ResourceStore`]. Built from
+    /// [`Values::values`] unless the source keeps one current (etcd watch mode).
+    fn store(&self, res: &TemplateResource) -> Result<ResourceStore, String> {
+        Ok(ResourceStore::build(&res.prefix, self.values(&res.prefixed_keys())?))
+    }
+}
+
+/// A resource's keys as its template reads them: relative to its prefix, in a [`Store`]. Keys
+/// that are not in clean form are left out, each with a notice saying so.
+pub struct ResourceStore {
+    pub store: Arc<Store>,
+    pub left_out: Vec<String>,
+}
+
+impl ResourceStore {
+    /// The store of `values` (the resource's full keys), consumed as the store is built, so
+    /// the two copies of every key never coexist in full.
+    pub fn build(prefix: &str, values: BTreeMap<String, String>) -> ResourceStore {
+        let mut left_out = Vec::new();
+        let pairs =
+            values.into_iter().filter_map(|(key, value)| match clean_relative_key(prefix, &key) {
+                Some(relative) => Some((Arc::<str>::from(relative), Arc::<str>::from(value))),
+                None => {
+                    left_out.push(unclean_notice(&key));
+                    None
+                }
+            });
+        // Relative keys keep the order of the full ones (one prefix is removed from all).
+        let store = Arc::new(Store::from_sorted(pairs));
+        ResourceStore { store, left_out }
+    }
+}
+
+/// Why a key that is not in clean form is not in a resource's store.
+pub fn unclean_notice(full_key: &str) -> String {
+    format!(
+        "key {} left out: it is not in clean form (\"..\", \".\", \"//\" or a trailing \"/\")",
+        gotmpl::gofmt::quote(full_key)
+    )
 }
 
 impl Values for Backend {

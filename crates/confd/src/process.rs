@@ -11,9 +11,8 @@ use confd_core::funcs::safe::Rejections;
 use confd_core::funcs::{confd_funcs_for, Host, RootListing, RootNotes};
 use confd_core::membership::Membership;
 use confd_core::resource::TemplateResource;
-use confd_kv::Store;
 
-use crate::backend::Values;
+use crate::backend::{ResourceStore, Values};
 use crate::log;
 
 /// What a resource needs from the global configuration to be processed.
@@ -211,21 +210,8 @@ fn render(
 ) -> Result<Vec<u8>, (String, Fault)> {
     log::debug!("Retrieving keys from store");
     log::debug!("Key prefix set to {}", res.prefix);
-    let values = values.values(&res.prefixed_keys()).map_err(|e| (e, Fault::Transient))?;
-    let mut notices = Vec::new();
-    // Consumed as the store is built, so the two copies of every key never coexist in full.
-    let pairs = values.into_iter().filter_map(|(key, value)| match res.clean_relative_key(&key) {
-        Some(relative) => Some((Arc::<str>::from(relative), Arc::<str>::from(value))),
-        None => {
-            notices.push(format!(
-                "key {} left out: it is not in clean form (\"..\", \".\", \"//\" or a trailing \"/\")",
-                gotmpl::gofmt::quote(&key)
-            ));
-            None
-        }
-    });
-    // Relative keys keep the order of the full ones (one prefix is removed from all of them).
-    let store = Store::from_sorted(pairs);
+    let ResourceStore { store, left_out } = values.store(res).map_err(|e| (e, Fault::Transient))?;
+    let mut notices = left_out;
     let text = match std::fs::read(&res.src) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -241,7 +227,7 @@ fn render(
     let rejections = Rejections::new();
     let root_notes = RootNotes::default();
     let funcs = confd_funcs_for(
-        Arc::new(store),
+        store,
         settings.host.clone(),
         rejections.clone(),
         settings.root_listing,

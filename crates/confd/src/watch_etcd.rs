@@ -12,17 +12,22 @@
 //! - While etcd is unreachable the last rendered files stay; the watch retries and this loop
 //!   logs the outage once.
 //! - SIGHUP re-reads the template resources and restarts the watch (with a fresh full read).
+//! - Each group keeps, per resource prefix, the store its resources render from, and applies
+//!   every change to it too: a change re-renders without copying every key into a new store
+//!   (at 400,000 keys that copy cost more than the render).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
 
 use confd_core::reconcile::ResourceId;
-use confd_core::resource::{TemplateResource, WaitSpec};
+use confd_core::resource::{clean_relative_key, TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
-use confd_kv::KeyPrefix;
+use confd_kv::{KeyPrefix, Store};
 
-use crate::backend::{SnapshotValues, Values};
+use crate::backend::{unclean_notice, ResourceStore, SnapshotValues, Values};
 use crate::driver::{Driver, Report};
 use crate::log;
 use crate::process::Settings;
@@ -46,13 +51,63 @@ struct Group {
     revision: u64,
     /// Every change of its keys up to this revision has been applied (`WatchEvent::Synced`).
     synced: u64,
+    /// Per resource prefix, the store its resources render from, as of the model: built at
+    /// the first render, kept current by every change, dropped by a full read.
+    stores: RefCell<HashMap<String, KeptStore>>,
     watch: WatchHandle,
+}
+
+/// A resource store kept current with a group's model.
+struct KeptStore {
+    store: Arc<Store>,
+    /// The model's keys that are not in clean form, with their notices.
+    left_out: BTreeMap<String, String>,
+}
+
+impl KeptStore {
+    fn new(prefix: &str, values: BTreeMap<String, String>) -> KeptStore {
+        let left_out = values
+            .keys()
+            .filter(|k| clean_relative_key(prefix, k).is_none())
+            .map(|k| (k.clone(), unclean_notice(k)))
+            .collect();
+        let ResourceStore { store, .. } = ResourceStore::build(prefix, values);
+        KeptStore { store, left_out }
+    }
+
+    /// Brings the store in line with `model` for `keys`, the keys a change touched.
+    fn apply(&mut self, prefix: &str, keys: &BTreeSet<String>, model: &Model) {
+        for key in keys {
+            match (clean_relative_key(prefix, key), model.get(key)) {
+                (Some(relative), Some(value)) => {
+                    Arc::make_mut(&mut self.store).insert(relative, value.as_str());
+                }
+                (Some(relative), None) => {
+                    Arc::make_mut(&mut self.store).remove(&relative);
+                }
+                (None, Some(_)) => {
+                    self.left_out.insert(key.clone(), unclean_notice(key));
+                }
+                (None, None) => {
+                    self.left_out.remove(key);
+                }
+            }
+        }
+    }
+
+    fn resource_store(&self) -> ResourceStore {
+        ResourceStore {
+            store: self.store.clone(),
+            left_out: self.left_out.values().cloned().collect(),
+        }
+    }
 }
 
 /// A group's model as a resource reads it: its keys, at its revision.
 struct GroupValues<'a> {
     values: SnapshotValues<'a>,
     revision: u64,
+    stores: &'a RefCell<HashMap<String, KeptStore>>,
 }
 
 impl Values for GroupValues<'_> {
@@ -62,6 +117,19 @@ impl Values for GroupValues<'_> {
 
     fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// Every resource of a group reads the group's keys, so the store depends only on the
+    /// resource's prefix.
+    fn store(&self, res: &TemplateResource) -> Result<ResourceStore, String> {
+        let mut stores = self.stores.borrow_mut();
+        if let Some(kept) = stores.get(&res.prefix) {
+            return Ok(kept.resource_store());
+        }
+        let kept = KeptStore::new(&res.prefix, self.values(&res.prefixed_keys())?);
+        let store = kept.resource_store();
+        stores.insert(res.prefix.clone(), kept);
+        Ok(store)
     }
 }
 
@@ -95,7 +163,7 @@ fn start_groups(
         .enumerate()
         .map(|(i, keys)| {
             let watch = start_watch(etcd, keys.clone(), tx, generation, i);
-            Group { keys, model: None, revision: 0, synced: 0, watch }
+            Group { keys, model: None, revision: 0, synced: 0, stores: RefCell::default(), watch }
         })
         .collect()
 }
@@ -233,6 +301,14 @@ impl Watching {
             Some(keys) => Dirty::Keys(keys),
             None => Dirty::All,
         };
+        match (&dirty, &group.model) {
+            (Dirty::Keys(keys), Some(model)) => {
+                for (prefix, kept) in group.stores.get_mut().iter_mut() {
+                    kept.apply(prefix, keys, model);
+                }
+            }
+            _ => group.stores.get_mut().clear(),
+        }
         let count = group.model.as_ref().map(BTreeMap::len);
         let readers: Vec<usize> = (0..self.group_of.len())
             .filter(|&id| {
@@ -260,6 +336,7 @@ impl Watching {
             .map(|g| GroupValues {
                 values: SnapshotValues(g.model.as_ref().unwrap_or(&empty)),
                 revision: g.revision,
+                stores: &g.stores,
             })
             .collect();
         let group_of = &self.group_of;
@@ -372,6 +449,35 @@ mod tests {
 
     fn model(pairs: &[(&str, &str)]) -> Model {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// A kept store, changed key by key, is the store a full build from the model gives.
+    #[test]
+    fn a_kept_store_follows_every_change_as_a_full_build_would() {
+        let prefix = "/dc";
+        let mut m = model(&[("/dc/up/a", "1"), ("/dc/up/b", "2"), ("/dc/up/../x", "evil")]);
+        let mut kept = KeptStore::new(prefix, m.clone());
+        let steps: &[&[(&str, Option<&str>)]] = &[
+            &[("/dc/up/c", Some("3")), ("/dc/up/a", None)],
+            &[("/dc/up/b", Some("22")), ("/dc/up//y", Some("odd"))],
+            &[("/dc/up/../x", None), ("/dc", Some("root")), ("/dc/up/c", None)],
+        ];
+        for step in steps {
+            let mut keys = BTreeSet::new();
+            for (k, v) in *step {
+                match v {
+                    Some(v) => m.insert(k.to_string(), v.to_string()),
+                    None => m.remove(*k),
+                };
+                keys.insert(k.to_string());
+            }
+            kept.apply(prefix, &keys, &m);
+            let built = ResourceStore::build(prefix, m.clone());
+            let now = kept.resource_store();
+            assert_eq!(*now.store, *built.store, "after {step:?}");
+            assert_eq!(now.left_out, built.left_out, "after {step:?}");
+        }
+        assert_eq!(kept.left_out.len(), 1, "{:?}", kept.left_out);
     }
 
     #[test]

@@ -448,7 +448,8 @@ fn watch_survives_a_hung_member() {
     );
 }
 
-/// Three members; confd knows only member 0 (`-node`). Member 0 is killed, so confd is cut off;
+/// Three members; confd knows only member 0 (`-node`, and `-member-refresh 0` so that it does
+/// not learn the others). Member 0 is killed, so confd is cut off;
 /// meanwhile keys are added, changed and deleted through the other two and the history is
 /// compacted past the revision confd would resume from. When member 0 is back, confd's resumed
 /// watch is refused as compacted: it re-reads (logged), and dest equals etcd's final state.
@@ -461,7 +462,8 @@ fn watch_resyncs_after_compaction_while_disconnected() {
     let sb = Sandbox::new();
     add_resource(&sb, "app", &["/app"], &listing_template("/app/*"), "reloads");
     let node0 = vec![etcd.endpoints()[0].clone()];
-    let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &node0, &["-watch"]));
+    let args = ["-watch", "-member-refresh", "0"];
+    let mut confd = sb.spawn(confd_cmd(&sb, "etcdv3", &node0, &args));
     let initial = listing(&etcd.get_prefix("/app/"));
     wait_for_file(&sb, &mut confd, "out/app.conf", &initial, EVENT_TIMEOUT);
 

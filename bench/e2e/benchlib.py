@@ -31,6 +31,27 @@ def b64(s):
     return base64.b64encode(s.encode()).decode()
 
 
+class Gateway:
+    """etcd's JSON gateway at 127.0.0.1:`port`, on one keep-alive connection."""
+
+    def __init__(self, port, timeout=5):
+        self.port = port
+        self.timeout = timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def call(self, path, body):
+        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{path}: {resp.status} {data!r}")
+        return json.loads(data)
+
+    def reconnect(self):
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+
+
 class Etcd:
     """etcd with its data and log under `work`; `stop()` kills it."""
 
@@ -52,7 +73,7 @@ class Etcd:
 
     def _connect(self):
         try:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.client, timeout=5)
+            self.conn = Gateway(self.client)
             self.range("/nothing")
             return True
         except OSError:
@@ -60,12 +81,7 @@ class Etcd:
             return False
 
     def call(self, path, body):
-        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"{path}: {resp.status} {data!r}")
-        return json.loads(data)
+        return self.conn.call(path, body)
 
     def put(self, key, value):
         self.call("/v3/kv/put", {"key": b64(key), "value": b64(value)})

@@ -35,7 +35,6 @@ stdout, progress on stderr; the exit status is 1 when a run failed. Stdlib only;
 import argparse
 import hashlib
 import http.client
-import json
 import math
 import os
 import re
@@ -49,7 +48,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import b64, free_port, wait_for  # noqa: E402
+from benchlib import Gateway as JsonGateway, b64, free_port, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = os.path.join(ROOT, "crates/confd/tests/data/seed")
@@ -131,20 +130,11 @@ def kill(proc):
         proc.wait()
 
 
-class Gateway:
-    """etcd's JSON gateway on one keep-alive connection (as in benchlib)."""
+class Gateway(JsonGateway):
+    """benchlib's gateway, with the calls the fleet makes."""
 
     def __init__(self, port):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-
-    def call(self, path, body):
-        self.conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"{path}: {resp.status} {data!r}")
-        return json.loads(data)
+        super().__init__(port, timeout=10)
 
     def txn(self, pairs):
         """All `pairs` put in one transaction: one revision."""
@@ -156,8 +146,7 @@ class Gateway:
             self.call("/v3/kv/range", {"key": b64("/nothing")})
             return True
         except (OSError, RuntimeError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.reconnect()
             return False
 
 

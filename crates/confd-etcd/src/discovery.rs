@@ -117,7 +117,8 @@ fn sorted(urls: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// Refreshes the endpoints from the member list every `every`, the first time at once;
-/// runs until the runtime stops. A failure is told once, until a member list is read again.
+/// runs until the runtime stops. A refusal is told once, until a member list is read again;
+/// no member answering is not told here (reads and the watch say so).
 pub(crate) async fn run(conn: Arc<Conn>, every: Duration, observer: Option<MembersObserver>) {
     let tell = |notice: MembersNotice| {
         if let Some(o) = &observer {
@@ -148,6 +149,9 @@ pub(crate) async fn run(conn: Arc<Conn>, every: Duration, observer: Option<Membe
                 failing = false;
                 notice.map(tell);
             }
+            // No member answering is the reads' and the watch's to report; a refusal (or
+            // URLs that cannot be used) is discovery's own.
+            Err(EtcdError::Unreachable { .. } | EtcdError::Timeout { .. }) => {}
             Err(e) if !failing => {
                 failing = true;
                 tell(MembersNotice::Failed(e));

@@ -120,8 +120,9 @@ pub enum MembersNotice {
     /// None of the configured `endpoints` is a member's client URL (a proxy, load balancer or
     /// alias): they are used as given from now on. Told once.
     AsGiven { endpoints: Vec<String>, members: Vec<String> },
-    /// The member list could not be read, or its URLs not used; the endpoints stay as they
-    /// are. Told once until a list is read again.
+    /// The member list was refused, or its URLs could not be used; the endpoints stay as they
+    /// are. Told once until a list is read again (no member answering is not told: reads and
+    /// the watch report that).
     Failed(EtcdError),
 }
 

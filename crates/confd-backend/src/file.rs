@@ -35,7 +35,8 @@ use std::path::{Path, PathBuf};
 use confd_kv::gopath::path_match;
 
 pub use crate::yaml::{
-    decode_yaml_bytes, decode_yaml_vec, flatten_yaml, flatten_yaml_into, YamlError, MAX_DEPTH,
+    decode_yaml_bytes, decode_yaml_vec, flatten_yaml, flatten_yaml_both_ways, flatten_yaml_into,
+    YamlError, MAX_DEPTH,
 };
 
 /// confd's default `-filter`.

@@ -3,6 +3,7 @@
 //! scalar rules in detail in `resolve.rs`.
 
 mod resolve;
+mod simple;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -72,7 +73,10 @@ impl YamlError {
 ///   "document contains excessive aliasing").
 ///
 /// Syntax comes from `saphyr-parser` (a YAML 1.2 event parser); the YAML 1.1 resolution,
-/// anchors, merges and flattening are ours. Every error carries a 1-based line and column;
+/// anchors, merges and flattening are ours. Documents that are only block mappings of plain
+/// word keys with one-line values (most data files) are read by a line reader of ours
+/// (`simple.rs`) that builds no document tree and gives the same pairs; tests and the
+/// `yaml_flatten` fuzz target check the two readers against each other. Every error carries a 1-based line and column;
 /// syntax error texts are saphyr's, not libyaml's.
 ///
 /// Deliberate differences from confd (which would panic, drop silently, or be random):
@@ -122,8 +126,18 @@ pub fn flatten_yaml_into(
 }
 
 /// Every (key, value) pair of the document in document order, a key possibly more than once.
+/// Most data files are read by [`simple`], without a document tree; the rest, and every
+/// malformed one, by saphyr's events and the tree.
 fn flatten_document(text: &str) -> Result<Vec<(String, String)>, YamlError> {
     check_characters(text)?;
+    match simple::flatten_simple(text) {
+        Some(pairs) => Ok(pairs),
+        None => flatten_tree(text),
+    }
+}
+
+/// [`flatten_document`] through the document tree, for a text whose characters are allowed.
+fn flatten_tree(text: &str) -> Result<Vec<(String, String)>, YamlError> {
     match build(text)? {
         None => Ok(Vec::new()),
         Some((Value::Scalar(Scalar::Null), _)) => Ok(Vec::new()),
@@ -133,6 +147,19 @@ fn flatten_document(text: &str) -> Result<Vec<(String, String)>, YamlError> {
             format!("the top level must be a mapping of keys, found {}", other.describe()),
         )),
     }
+}
+
+/// For the fuzz target: what the simple reader gives for `text` when it takes it, and what
+/// the document tree gives. Whenever the first is `Some`, the two must be equal.
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn flatten_yaml_both_ways(
+    text: &str,
+) -> (Option<Vec<(String, String)>>, Result<Vec<(String, String)>, YamlError>) {
+    if let Err(e) = check_characters(text) {
+        return (None, Err(e));
+    }
+    (simple::flatten_simple(text), flatten_tree(text))
 }
 
 /// Later pairs win; each key is kept once, in the order of its winning pair.

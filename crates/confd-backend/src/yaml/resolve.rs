@@ -145,6 +145,21 @@ pub(crate) fn resolve_scalar(
     }
 }
 
+/// Whether an untagged plain scalar is the string of its own text (no allocation when its
+/// first character already says so, as for most words).
+pub(crate) fn resolves_as_itself(value: &str) -> bool {
+    match value.as_bytes().first() {
+        None => false,
+        Some(b'+' | b'-' | b'0'..=b'9' | b'.' | b'~') => {
+            matches!(resolve_untagged(value, None).1, Scalar::Str(s) if s == value)
+        }
+        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O') => {
+            lookup_word(value).is_none()
+        }
+        Some(_) => true,
+    }
+}
+
 /// yaml.v2's `resolve` for an untagged plain scalar (`want == None`) or one with a core tag.
 fn resolve_untagged(value: &str, want: Option<Kind>) -> (Kind, Scalar) {
     let str_result = || (Kind::Str, Scalar::Str(value.to_string()));

@@ -330,3 +330,185 @@ fn child_path_is_go_path_join() {
         }
     }
 }
+
+// ---- the simple reader: the tree's pairs, or hands the document over ----------------------
+
+/// The simple reader's pairs for `text`, after checking them against the tree's.
+fn simple_agrees(text: &str) -> Option<Vec<(String, String)>> {
+    let fast = simple::flatten_simple(text)?;
+    assert_eq!(Ok(fast.clone()), flatten_tree(text), "{text:?}");
+    Some(fast)
+}
+
+#[test]
+fn simple_reader_takes_the_usual_data_file() {
+    let text = "\
+# services of data centre 1
+service_sgin:
+  subdomain:
+    svc1: \"www.svc1.example.com  api.svc1.example.com\"
+    svc2: 'www.svc2.example.com'   # quoted, then a comment
+  upstream:
+
+    svc1:
+      server1: 10.0.0.1:8080
+      server2: \"10.0.0.2:8080\"
+    svc2:
+      server1: http://10.0.0.3:8080/#frag # a comment
+      port: 0x1F
+      on_call: yes
+      ratio: 1.50
+      empty:
+      none: ~
+      when: 2001-12-14
+  tail.key-1: v
+";
+    let pairs = simple_agrees(text).expect("the simple reader takes it");
+    assert_eq!(pairs.len(), 10, "{pairs:?}");
+    assert_eq!(
+        pairs[4],
+        ("/service_sgin/upstream/svc2/server1".into(), "http://10.0.0.3:8080/#frag".into())
+    );
+    assert_eq!(pairs[5].1, "31");
+    assert_eq!(pairs[6].1, "true");
+    assert_eq!(pairs[7].1, "1.5");
+}
+
+#[test]
+fn simple_reader_hands_over_what_it_does_not_take() {
+    let cases = [
+        "a:\n\tb: 1\n",           // a tab
+        "a: 1\r\nb: 2\r\n",       // CR
+        "\u{feff}a: 1\n",         // byte order mark
+        "a: x\u{85}y\n",          // NEL
+        "---\na: 1\n",            // document marker
+        "a: 1\n...\n",            // document end
+        "%YAML 1.1\n---\na: 1\n", // directive
+        "a:\n- 1\n",              // a sequence at the key's indentation
+        "a:\n  - 1\n",            // a sequence
+        "a: [1, 2]\n",            // flow
+        "a: {b: 1}\n",
+        "a: &x 1\nb: *x\n", // anchor and alias
+        "a: !!str 1\n",     // tag
+        "<<: {a: 1}\n",     // merge
+        "a: |\n  text\n",   // block scalar
+        "a: >\n  text\n",
+        "a: one\n  two\n",     // a multi-line plain scalar
+        "a: one\n   # more\n", // a more-indented comment after a scalar
+        "a: \"x\\ty\"\n",      // escapes
+        "a: \"x\n  y\"\n",     // multi-line quoted
+        "a: 'it''s'\n",        // escaped single quote
+        "a: \"x\" y\n",        // text after a quoted scalar
+        "a/b: 1\n",            // a key with a slash
+        "yes: 1\n",            // a key that is not a string
+        "80: http\n",
+        "\"a\": 1\n",   // a quoted key
+        "a : 1\n",      // space before the colon
+        "a:b\n",        // no space after the colon
+        "a: b: c\n",    // mapping in a plain scalar: an error
+        "a: 1\na: 2\n", // a repeated key
+        "a:\n  x: 1\na:\n  y: 2\n",
+        "a:\n  x: 1\n b: 2\n", // indentation between levels: an error
+        "  a: 1\nb: 2\n",      // less indented than the document
+        "",                    // empty
+        "# only a comment\n",
+        "just text\n",
+    ];
+    for text in cases {
+        assert_eq!(simple::flatten_simple(text), None, "{text:?}");
+    }
+    // A repeated key at any depth, in or out of order.
+    assert_eq!(simple::flatten_simple("a:\n  y: 1\n  x: 2\n  y: 3\n"), None);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+    /// Whatever the simple reader takes, it reads as the tree does: documents built from lines
+    /// that are each valid on their own, in every order and indentation.
+    #[test]
+    fn simple_reader_matches_the_tree(
+        lines in proptest::collection::vec((0usize..7, 0usize..40, 0usize..45), 1..14),
+        final_newline in proptest::bool::ANY,
+    ) {
+        const INDENTS: [usize; 7] = [0, 0, 2, 4, 1, 3, 6];
+        const KEYS: [&str; 40] = [
+            "a", "b", "c", "svc1", "x.y", "a-b", "_k", "k9", "yes", "on", "Off", "y", "n",
+            "80", "1.5", "0x1F", "~", "null", "Null", "2001-12-14", "k/v", "a b", "-k", ".k",
+            "1_0", "+1", "0", "t", "true1", "nope", "..", "a..b", "<<", "? a", "- a", "# c",
+            "\"q\"", "'s'", "é", "K",
+        ];
+        const AFTER: [&str; 45] = [
+            ":", ": ", ":  # c", ":x", ": 1", ": 0777", ": yes", ": ~", ": null", ": text",
+            ": a b", ": x:y", ": x: y", ": http://h:1/p", ": v #c", ": v#c", ": 'q'",
+            ": 'it''s'", ": \"d\"", ": \"e\\n\"", ": \"x\" y", ": [1, 2]", ": {a: 1}", ": &a x",
+            ": *a", ": !!str 1", ": |", ": -1", ": - x", ": 1e3", ": .inf", ": a,b", ": x:",
+            ": 'a' # c", ": \"a\"#c", ": 08", ": 1e400", ": é ü", ": a  ", ": 'x", ": \"",
+            ": @x", ": %x", ": 99999999999999999999", ": -.inf",
+        ];
+        let mut text = String::new();
+        for (i, (indent, key, after)) in lines.iter().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(&" ".repeat(INDENTS[*indent]));
+            match *key {
+                33 => text.push_str("# comment"),
+                34 => {}
+                _ => {
+                    text.push_str(KEYS[*key]);
+                    text.push_str(AFTER[*after]);
+                }
+            }
+        }
+        if final_newline {
+            text.push('\n');
+        }
+        if check_characters(&text).is_ok() {
+            simple_agrees(&text);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+    /// The same on well-formed nesting: each entry either opens a mapping under the key before
+    /// it (when that key had no value) or goes back up some levels, with a few keys, so that
+    /// repeats, nulls, empty mappings and odd values all come up.
+    #[test]
+    fn simple_reader_matches_the_tree_on_nested_mappings(
+        entries in proptest::collection::vec((0usize..3, 0usize..12, 0usize..26, 1usize..4), 1..30),
+    ) {
+        const KEYS: [&str; 12] =
+            ["a", "b", "c", "svc1", "x.y", "a-b", "_k", "on", "t", "Yes1", "0a", "a/b"];
+        const AFTER: [&str; 26] = [
+            ":", ":", ":", ":  # c", ": 1", ": 0777", ": yes", ": ~", ": text", ": a b",
+            ": x:y", ": v #c", ": 'q'", ": \"d\"", ": http://h:1/p", ": 1.50", ": 1e3",
+            ": 2001-12-14", ": -1", ": é", ": 'a' # c", ": .5", ": 0b101", ": x # y: z",
+            ": ---", ": -x y",
+        ];
+        let mut text = String::new();
+        // Per open mapping: its indentation and its keys so far.
+        let mut open: Vec<(usize, Vec<&str>)> = vec![(0, Vec::new())];
+        let mut opened = false;
+        let mut takeable = true;
+        for (up, key, after, step) in entries {
+            if opened && up == 0 {
+                let indent = open.last().map_or(0, |m| m.0) + step;
+                open.push((indent, Vec::new()));
+            } else {
+                for _ in 0..up.min(open.len() - 1) {
+                    open.pop();
+                }
+            }
+            let Some((indent, keys)) = open.last_mut() else { break };
+            let key = KEYS[key];
+            // What it hands over: a repeated key, a key with `/`, a key that is not a string.
+            takeable &= !keys.contains(&key) && key != "a/b" && key != "on";
+            keys.push(key);
+            text.push_str(&format!("{}{}{}\n", " ".repeat(*indent), key, AFTER[after]));
+            opened = after < 4;
+        }
+        let taken = simple_agrees(&text).is_some();
+        proptest::prop_assert_eq!(taken, takeable, "{:?}", text);
+    }
+}

@@ -123,22 +123,35 @@ impl Store {
     /// every key, so a non-empty store always reports it, whichever keys are under the
     /// pattern's prefix.
     pub fn gets(&self, pattern: &str) -> Result<Vec<KvPair>, PatternError> {
+        let mut out = Vec::new();
+        self.each_match(pattern, |key, value| {
+            out.push(KvPair { key: key.clone(), value: value.clone() });
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `each` with every pair whose key matches `pattern`, in key order; the scan and
+    /// the errors of [`gets`](Store::gets).
+    fn each_match(
+        &self,
+        pattern: &str,
+        mut each: impl FnMut(&Arc<str>, &Arc<str>),
+    ) -> Result<(), PatternError> {
         if self.map.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         // Go 1.19's Match reports a malformed pattern whatever the name, so one probe tells.
         gopath::path_match(pattern, "")?;
         let prefix = gopath::literal_prefix(pattern);
-        let mut out = Vec::new();
         for (key, value) in self.map.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)) {
             if !key.starts_with(prefix) {
                 break;
             }
             if gopath::path_match(pattern, key)? {
-                out.push(KvPair { key: key.clone(), value: value.clone() });
+                each(key, value);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The values of the [`gets`](Store::gets) matches, sorted by **value** in byte order
@@ -149,8 +162,8 @@ impl Store {
     ///
     /// As for [`gets`](Store::gets).
     pub fn getvs(&self, pattern: &str) -> Result<Vec<Arc<str>>, PatternError> {
-        let mut values: Vec<Arc<str>> =
-            self.gets(pattern)?.into_iter().map(|pair| pair.value).collect();
+        let mut values = Vec::new();
+        self.each_match(pattern, |_, value| values.push(value.clone()))?;
         values.sort_unstable();
         Ok(values)
     }
@@ -189,45 +202,56 @@ impl Store {
     /// gives confd's answer for the root too, and is what templates get by default.
     pub fn ls(&self, path: &str) -> Vec<Arc<str>> {
         let below = dir_prefix(path);
-        let mut names: BTreeSet<&str> = BTreeSet::new();
+        let mut names: Vec<&str> = Vec::new();
         if self.map.contains_key(path) {
-            names.insert(gopath::base_str(path));
+            names.push(gopath::base_str(path));
         }
         let mut lower: Bound<Cow<'_, str>> = Bound::Included(Cow::Borrowed(below.as_str()));
-        while let Some(key) = self.first_from(&lower) {
-            if !key.starts_with(below.as_str()) {
-                break;
-            }
-            if key == path || self.is_irregular(key) {
-                lower = Bound::Excluded(Cow::Borrowed(key));
-                continue;
-            }
-            // A regular key below `below` is a child entry of `path` (see `is_regular`).
-            let (name, subtree) = ls_name(key, path);
-            names.insert(name);
-            lower = match subtree {
-                // Skip the rest of the subtree: every key there gives the same name.
-                Some(subtree_len) => {
+        'seek: loop {
+            let mut keys = self.keys_from(&lower).peekable();
+            while let Some(key) = keys.next() {
+                if !key.starts_with(below.as_str()) {
+                    break 'seek;
+                }
+                if key == path || self.is_irregular(key) {
+                    continue;
+                }
+                // A regular key below `below` is a child entry of `path` (see `is_regular`).
+                let (name, subtree) = ls_name(key, path);
+                names.push(name);
+                let Some(subtree_len) = subtree else { continue };
+                // Skip the rest of the subtree, where every key gives the same name: a few
+                // keys by walking on, a larger subtree by searching past it. Keys that start
+                // with `path` have their names computed differently; never skip the first.
+                let subtree = &key[..=subtree_len];
+                let stop_at_path = key < path;
+                let in_subtree = |k: &str| k.starts_with(subtree) && !(stop_at_path && k >= path);
+                let mut walked = 0;
+                while keys.next_if(|k| walked < LS_WALK && in_subtree(k)).is_some() {
+                    walked += 1;
+                }
+                if walked == LS_WALK && keys.peek().is_some_and(|k| in_subtree(k)) {
                     let mut next = String::with_capacity(subtree_len + 1);
                     next.push_str(&key[..subtree_len]);
                     next.push('0'); // the byte after '/'
-                                    // Names of keys that start with `path` are computed differently; never
-                                    // jump over the first of them.
-                    if key < path && next.as_str() > path {
+                    lower = if stop_at_path && next.as_str() > path {
                         Bound::Included(Cow::Borrowed(path))
                     } else {
                         Bound::Included(Cow::Owned(next))
-                    }
+                    };
+                    continue 'seek;
                 }
-                None => Bound::Excluded(Cow::Borrowed(key)),
-            };
+            }
+            break;
         }
         for key in &self.irregular {
             let key: &str = key;
             if key != path && is_prefix_of_dir(&below, key) {
-                names.insert(ls_name(key, path).0);
+                names.push(ls_name(key, path).0);
             }
         }
+        names.sort_unstable();
+        names.dedup();
         names.into_iter().map(Arc::from).collect()
     }
 
@@ -336,7 +360,8 @@ impl Store {
     }
 
     /// The first key at or after `lower`.
-    fn first_from(&self, lower: &Bound<Cow<'_, str>>) -> Option<&str> {
+    /// The keys from `lower` on, in order (a search of the tree, then a walk).
+    fn keys_from(&self, lower: &Bound<Cow<'_, str>>) -> impl Iterator<Item = &str> {
         #[cfg(test)]
         tests::PROBES.with(|probes| probes.set(probes.get() + 1));
         let lower = match lower {
@@ -344,7 +369,11 @@ impl Store {
             Bound::Excluded(s) => Bound::Excluded(s.as_ref()),
             Bound::Unbounded => Bound::Unbounded,
         };
-        self.map.range::<str, _>((lower, Bound::Unbounded)).next().map(|(key, _)| &**key)
+        self.map.range::<str, _>((lower, Bound::Unbounded)).map(|(key, _)| &**key)
+    }
+
+    fn first_from(&self, lower: &Bound<Cow<'_, str>>) -> Option<&str> {
+        self.keys_from(lower).next()
     }
 
     fn is_irregular(&self, key: &str) -> bool {
@@ -361,6 +390,9 @@ impl<K: Into<Arc<str>>, V: Into<Arc<str>>> FromIterator<(K, V)> for Store {
         store
     }
 }
+
+/// How many keys of a child's subtree `ls` walks past before it searches past the rest.
+const LS_WALK: usize = 8;
 
 /// The text every directory at or below `clean(path)` starts with once a `/` is appended:
 /// `clean(path) + "/"`, and `/` for the root. With the root this is also our fix of confd's

@@ -174,6 +174,25 @@ proptest! {
     }
 
     #[test]
+    fn ls_on_many_keys_walks_and_searches_past_subtrees(
+        keys in prop::collection::vec(path_like(), 0..80),
+        which in any::<prop::sample::Index>(),
+        slash in any::<bool>(),
+    ) {
+        // Subtrees larger than the few keys `ls` walks past before it searches.
+        let store = build(&keys);
+        let all = || keys.iter().map(String::as_str);
+        let mut path = if keys.is_empty() { "/".to_string() } else { keys[which.index(keys.len())].clone() };
+        if let Some(cut) = path.rfind('/').filter(|_| !slash) {
+            path.truncate(cut.max(1));
+        }
+        prop_assert_eq!(strings(store.ls(&path)), model_ls(all(), &path, true), "ls {:?}", path);
+        if gopath::clean(&path) != "/" {
+            prop_assert_eq!(strings(store.ls(&path)), model_ls(all(), &path, false));
+        }
+    }
+
+    #[test]
     fn ls_and_lsdir_on_clean_keys((keys, path) in keys_and_path(clean_key())) {
         let store = build(&keys);
         let all = || keys.iter().map(String::as_str);

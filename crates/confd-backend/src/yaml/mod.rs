@@ -111,16 +111,18 @@ pub fn flatten_yaml_into(
     // The first file: sorted once (documents are often sorted already, which costs one pass)
     // and built in bulk, rather than 400,000 inserts searching the tree.
     let mut pairs = pairs;
-    pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: equal keys stay in document order
-                                         // Of equal keys the later pair wins: `dedup_by` keeps the first of a run, so each later
-                                         // duplicate hands its value to the kept one before it is removed.
-    pairs.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
-        if same {
-            std::mem::swap(&mut later.1, &mut kept.1);
-        }
-        same
-    });
+    if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
+        pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: equal keys stay in document order
+                                             // Of equal keys the later pair wins: `dedup_by` keeps the first of a run, so each
+                                             // later duplicate hands its value to the kept one before it is removed.
+        pairs.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
+    }
     *into = pairs.into_iter().collect();
     Ok(())
 }

@@ -36,7 +36,7 @@ use confd_kv::gopath::path_match;
 
 pub use crate::yaml::{
     decode_yaml_bytes, decode_yaml_vec, flatten_yaml, flatten_yaml_both_ways, flatten_yaml_into,
-    YamlError, MAX_DEPTH,
+    read_yaml, PairSink, YamlError, MAX_DEPTH,
 };
 
 /// confd's default `-filter`.
@@ -121,6 +121,47 @@ pub fn get_values<P: AsRef<Path>>(
     // `filter_by_keys`'s rule, keeping what was read rather than copying it.
     all.retain(|k, _| keys.iter().any(|key| k.starts_with(key.as_str())));
     Ok(all)
+}
+
+/// What [`get_values`] selects, given to `sink` as it is read rather than gathered in a map:
+/// file after file, each in document order, so a key may come more than once and the last
+/// wins (as later files override earlier ones in [`load`]). Nothing is given for a file
+/// list that cannot be read, but on an error in a later file the sink holds the earlier ones.
+pub fn read_selected<P: AsRef<Path>>(
+    paths: &[P],
+    filter: &str,
+    keys: &[String],
+    sink: &mut impl PairSink,
+) -> Result<(), FileBackendError> {
+    let mut selected = Selected { keys, sink };
+    for file in list_files(paths, filter)? {
+        let text = read_text(&file)?;
+        read_yaml(&text, &mut selected).map_err(|e| FileBackendError::yaml(&file, e))?;
+    }
+    Ok(())
+}
+
+/// A sink that passes on the pairs whose key starts with one of `keys` (confd's rule for this
+/// backend, [`crate::filter_by_keys`]).
+struct Selected<'a, S> {
+    keys: &'a [String],
+    sink: &'a mut S,
+}
+
+impl<S: PairSink> PairSink for Selected<'_, S> {
+    fn begin_document(&mut self) {
+        self.sink.begin_document();
+    }
+
+    fn pair(&mut self, key: &str, value: &str) {
+        if self.keys.iter().any(|k| key.starts_with(k.as_str())) {
+            self.sink.pair(key, value);
+        }
+    }
+
+    fn forget_document(&mut self) {
+        self.sink.forget_document();
+    }
 }
 
 /// Read and flatten one file.

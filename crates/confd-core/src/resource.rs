@@ -40,6 +40,7 @@ mod parse;
 mod push;
 mod timing;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,22 +124,23 @@ impl TemplateResource {
     /// `other`: whoever may write below `upstream/web/` could reach outside it. Such keys are
     /// left out instead (a deliberate difference from confd, see COMPATIBILITY.md).
     pub fn clean_relative_key(&self, full_key: &str) -> Option<String> {
-        clean_relative_key(&self.prefix, full_key)
+        clean_relative_key(&self.prefix, full_key).map(Cow::into_owned)
     }
 }
 
-/// [`TemplateResource::clean_relative_key`] for a resource whose prefix is `prefix`.
-pub fn clean_relative_key(prefix: &str, full_key: &str) -> Option<String> {
+/// [`TemplateResource::clean_relative_key`] for a resource whose prefix is `prefix`; in the
+/// usual case a slice of `full_key`.
+pub fn clean_relative_key<'k>(prefix: &str, full_key: &'k str) -> Option<Cow<'k, str>> {
     let trimmed = full_key.strip_prefix(prefix).unwrap_or(full_key);
     // The usual case, without building paths: a clean key whose prefix ends at a `/`.
     if trimmed.starts_with('/') && confd_kv::gopath::is_clean(full_key) {
-        return Some(trimmed.to_string());
+        return Some(Cow::Borrowed(trimmed));
     }
     let relative = confd_kv::gopath::join(&["/", trimmed]);
     let as_stored = trimmed.strip_prefix('/').unwrap_or(trimmed);
     let clean = confd_kv::gopath::clean(full_key) == full_key
         && relative.strip_prefix('/') == Some(as_stored);
-    clean.then_some(relative)
+    clean.then_some(Cow::Owned(relative))
 }
 
 /// What a resource needs from the global configuration.

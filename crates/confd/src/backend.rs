@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
+use confd_backend::file::PairSink;
 use confd_backend::notify::{Notice, WatchStop};
 use confd_core::resource::{clean_relative_key, TemplateResource};
 use confd_kv::{KeyPrefix, Store};
@@ -67,10 +68,19 @@ pub trait Values {
     }
 
     /// What `res`'s template reads: its keys as a [`ResourceStore`]. Built from
-    /// [`Values::values`] unless the source keeps one current (etcd watch mode).
+    /// [`Values::values`] unless the source keeps one current (etcd watch mode) or can give
+    /// its keys one by one (the file backend).
     fn store(&self, res: &TemplateResource) -> Result<ResourceStore, String> {
-        Ok(ResourceStore::build(&res.prefix, self.values(&res.prefixed_keys())?))
+        store_from_values(self, res)
     }
+}
+
+/// [`Values::store`] built from [`Values::values`].
+pub fn store_from_values(
+    values: &(impl Values + ?Sized),
+    res: &TemplateResource,
+) -> Result<ResourceStore, String> {
+    Ok(ResourceStore::build(&res.prefix, values.values(&res.prefixed_keys())?))
 }
 
 /// A resource's keys as its template reads them: relative to its prefix, in a [`Store`]. Keys
@@ -84,18 +94,59 @@ impl ResourceStore {
     /// The store of `values` (the resource's full keys), consumed as the store is built, so
     /// the two copies of every key never coexist in full.
     pub fn build(prefix: &str, values: BTreeMap<String, String>) -> ResourceStore {
-        let mut left_out = Vec::new();
-        let pairs =
-            values.into_iter().filter_map(|(key, value)| match clean_relative_key(prefix, &key) {
-                Some(relative) => Some((Arc::<str>::from(relative), Arc::<str>::from(value))),
-                None => {
-                    left_out.push(unclean_notice(&key));
-                    None
-                }
-            });
-        // Relative keys keep the order of the full ones (one prefix is removed from all).
-        let store = Arc::new(Store::from_sorted(pairs));
-        ResourceStore { store, left_out }
+        let mut builder = StoreBuilder::new(prefix);
+        for (key, value) in values {
+            builder.pair(&key, &value);
+        }
+        builder.finish()
+    }
+}
+
+/// Builds a [`ResourceStore`] from the resource's full keys as they come (in any order; of a
+/// repeated key the last wins): each kept key and value is allocated once, as the store keeps
+/// it.
+pub struct StoreBuilder<'p> {
+    prefix: &'p str,
+    pairs: Vec<(Arc<str>, Arc<str>)>,
+    /// Full keys left out for not being in clean form.
+    left_out: Vec<String>,
+    /// Where the current document's pairs begin (in `pairs` and `left_out`).
+    document: (usize, usize),
+}
+
+impl<'p> StoreBuilder<'p> {
+    pub fn new(prefix: &'p str) -> StoreBuilder<'p> {
+        StoreBuilder { prefix, pairs: Vec::new(), left_out: Vec::new(), document: (0, 0) }
+    }
+
+    /// The store, and the full keys left out (sorted, each once).
+    pub fn finish_with_keys(mut self) -> (Arc<Store>, Vec<String>) {
+        self.left_out.sort_unstable();
+        self.left_out.dedup();
+        (Arc::new(Store::from_sorted(self.pairs)), self.left_out)
+    }
+
+    pub fn finish(self) -> ResourceStore {
+        let (store, left_out) = self.finish_with_keys();
+        ResourceStore { store, left_out: left_out.iter().map(|key| unclean_notice(key)).collect() }
+    }
+}
+
+impl confd_backend::file::PairSink for StoreBuilder<'_> {
+    fn begin_document(&mut self) {
+        self.document = (self.pairs.len(), self.left_out.len());
+    }
+
+    fn pair(&mut self, key: &str, value: &str) {
+        match clean_relative_key(self.prefix, key) {
+            Some(relative) => self.pairs.push((Arc::from(&*relative), Arc::from(value))),
+            None => self.left_out.push(key.to_string()),
+        }
+    }
+
+    fn forget_document(&mut self) {
+        self.pairs.truncate(self.document.0);
+        self.left_out.truncate(self.document.1);
     }
 }
 
@@ -110,6 +161,16 @@ pub fn unclean_notice(full_key: &str) -> String {
 impl Values for Backend {
     fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
         self.get_values(keys).map_err(|e| e.to_string())
+    }
+
+    /// The file backend's keys go from each file's text into the store one by one, with no
+    /// map of every key in between.
+    fn store(&self, res: &TemplateResource) -> Result<ResourceStore, String> {
+        let Backend::File { paths, filter } = self else { return store_from_values(self, res) };
+        let mut builder = StoreBuilder::new(&res.prefix);
+        confd_backend::file::read_selected(paths, filter, &res.prefixed_keys(), &mut builder)
+            .map_err(|e| e.to_string())?;
+        Ok(builder.finish())
     }
 }
 

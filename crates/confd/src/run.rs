@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use confd_core::resource::{TemplateResource, WaitSpec};
 
-use crate::backend::{Backend, SnapshotValues, Values};
+use crate::backend::{store_from_values, Backend, ResourceStore, SnapshotValues, Values};
 use crate::driver::{Driver, Report};
 use crate::log;
 use crate::process::Settings;
@@ -105,19 +105,35 @@ impl<'a> SharedRead<'a> {
     }
 }
 
+impl SharedRead<'_> {
+    /// The shared read, made on first use; `None` for a backend read per resource.
+    fn shared(&self) -> Option<&Result<BTreeMap<String, String>, String>> {
+        self.read
+            .get_or_init(|| {
+                let read = self.backend.prefetch(&self.keys)?;
+                if let (Err(e), true) = (&read, self.several) {
+                    log::debug!("the shared read failed ({e}); reading each resource's keys");
+                }
+                Some(read.map_err(|e| e.to_string()))
+            })
+            .as_ref()
+    }
+}
+
 impl Values for SharedRead<'_> {
     fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
-        let shared = self.read.get_or_init(|| {
-            let read = self.backend.prefetch(&self.keys)?;
-            if let (Err(e), true) = (&read, self.several) {
-                log::debug!("the shared read failed ({e}); reading each resource's keys");
-            }
-            Some(read.map_err(|e| e.to_string()))
-        });
-        match shared {
+        match self.shared() {
             Some(Ok(kvs)) => SnapshotValues(kvs).values(keys),
             Some(Err(e)) if !self.several => Err(e.clone()),
             Some(Err(_)) | None => self.backend.values(keys),
+        }
+    }
+
+    /// A backend read per resource builds the store its own way.
+    fn store(&self, res: &TemplateResource) -> Result<ResourceStore, String> {
+        match self.shared() {
+            None => self.backend.store(res),
+            Some(_) => store_from_values(self, res),
         }
     }
 }

@@ -22,12 +22,13 @@ use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
 
+use confd_backend::file::PairSink;
 use confd_core::reconcile::ResourceId;
 use confd_core::resource::{clean_relative_key, TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
 use confd_kv::{KeyPrefix, Store};
 
-use crate::backend::{unclean_notice, ResourceStore, SnapshotValues, Values};
+use crate::backend::{unclean_notice, ResourceStore, SnapshotValues, StoreBuilder, Values};
 use crate::driver::{Driver, Report};
 use crate::log;
 use crate::process::Settings;
@@ -66,12 +67,18 @@ struct KeptStore {
 
 impl KeptStore {
     fn new(prefix: &str, values: BTreeMap<String, String>) -> KeptStore {
-        let left_out = values
-            .keys()
-            .filter(|k| clean_relative_key(prefix, k).is_none())
-            .map(|k| (k.clone(), unclean_notice(k)))
+        let mut builder = StoreBuilder::new(prefix);
+        for (key, value) in values {
+            builder.pair(&key, &value);
+        }
+        let (store, left_out) = builder.finish_with_keys();
+        let left_out = left_out
+            .into_iter()
+            .map(|key| {
+                let notice = unclean_notice(&key);
+                (key, notice)
+            })
             .collect();
-        let ResourceStore { store, .. } = ResourceStore::build(prefix, values);
         KeptStore { store, left_out }
     }
 
@@ -80,7 +87,7 @@ impl KeptStore {
         for key in keys {
             match (clean_relative_key(prefix, key), model.get(key)) {
                 (Some(relative), Some(value)) => {
-                    Arc::make_mut(&mut self.store).insert(relative, value.as_str());
+                    Arc::make_mut(&mut self.store).insert(&*relative, value.as_str());
                 }
                 (Some(relative), None) => {
                     Arc::make_mut(&mut self.store).remove(&relative);

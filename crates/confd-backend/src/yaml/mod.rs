@@ -128,14 +128,61 @@ pub fn flatten_yaml_into(
 }
 
 /// Every (key, value) pair of the document in document order, a key possibly more than once.
-/// Most data files are read by [`simple`], without a document tree; the rest, and every
-/// malformed one, by saphyr's events and the tree.
 fn flatten_document(text: &str) -> Result<Vec<(String, String)>, YamlError> {
-    check_characters(text)?;
-    match simple::flatten_simple(text) {
-        Some(pairs) => Ok(pairs),
-        None => flatten_tree(text),
+    let mut pairs = PairsInOrder::default();
+    read_yaml(text, &mut pairs)?;
+    Ok(pairs.pairs)
+}
+
+/// Where [`read_yaml`] gives a document's pairs, as borrowed text, so that the receiver
+/// allocates only what it keeps.
+pub trait PairSink {
+    /// A document begins.
+    fn begin_document(&mut self);
+    /// One pair, in document order; a key may come again, and then the later pair wins.
+    fn pair(&mut self, key: &str, value: &str);
+    /// Forget every pair given since the document began: it will be given again.
+    fn forget_document(&mut self);
+}
+
+/// A sink that keeps the pairs in the order given.
+#[derive(Default)]
+pub(crate) struct PairsInOrder {
+    pub(crate) pairs: Vec<(String, String)>,
+    start: usize,
+}
+
+impl PairSink for PairsInOrder {
+    fn begin_document(&mut self) {
+        self.start = self.pairs.len();
     }
+
+    fn pair(&mut self, key: &str, value: &str) {
+        self.pairs.push((key.to_string(), value.to_string()));
+    }
+
+    fn forget_document(&mut self) {
+        self.pairs.truncate(self.start);
+    }
+}
+
+/// Reads one YAML file's text into `sink`: the pairs [`flatten_yaml`] gives, in document
+/// order, a key possibly more than once (the later wins). On an error the sink may hold part
+/// of the document.
+///
+/// Most data files are read by [`simple`] as they are scanned, without a document tree; the
+/// rest, and every malformed one, by saphyr's events and the tree.
+pub fn read_yaml(text: &str, sink: &mut impl PairSink) -> Result<(), YamlError> {
+    check_characters(text)?;
+    sink.begin_document();
+    if simple::read_simple(text, sink).is_some() {
+        return Ok(());
+    }
+    sink.forget_document();
+    for (key, value) in flatten_tree(text)? {
+        sink.pair(&key, &value);
+    }
+    Ok(())
 }
 
 /// [`flatten_document`] through the document tree, for a text whose characters are allowed.
@@ -240,7 +287,7 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
         matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}')
             || matches!(c, '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
     };
-    match text.char_indices().find(|&(_, c)| !allowed(c)) {
+    match first_char_where(text, |c| !allowed(c)) {
         None => Ok(()),
         Some((at, c)) => {
             let (line, column) = line_col(text, at);
@@ -254,6 +301,31 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
             })
         }
     }
+}
+
+/// The first character for which `wanted` holds, with its byte offset, where `wanted` never
+/// holds for printable ASCII and `\n`: runs of 32 such bytes are passed over a run at a time
+/// (a loop the compiler vectorises), and only other bytes are decoded.
+pub(crate) fn first_char_where(text: &str, wanted: impl Fn(char) -> bool) -> Option<(usize, char)> {
+    const RUN: usize = 32;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(run) = bytes.get(at..at + RUN) {
+            if run.iter().fold(true, |plain, &b| plain & (matches!(b, 0x20..=0x7E) | (b == b'\n')))
+            {
+                at += RUN;
+                continue;
+            }
+        }
+        // `at` is on a character boundary: runs hold only one-byte characters.
+        let c = text[at..].chars().next()?;
+        if wanted(c) {
+            return Some((at, c));
+        }
+        at += c.len_utf8();
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------------

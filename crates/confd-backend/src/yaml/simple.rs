@@ -20,7 +20,7 @@
 //! are always the full reader's.
 
 use super::resolve::{resolve_scalar, resolves_as_itself};
-use super::{child_path, MAX_DEPTH};
+use super::{child_path, first_char_where, PairSink, PairsInOrder, MAX_DEPTH};
 
 /// Longest key taken (YAML limits an implicit key to 1024 characters).
 const MAX_KEY_BYTES: usize = 1000;
@@ -28,29 +28,32 @@ const MAX_KEY_BYTES: usize = 1000;
 /// The document's pairs in document order (each key once), or `None` when the full reader
 /// must read it.
 pub(super) fn flatten_simple(text: &str) -> Option<Vec<(String, String)>> {
+    let mut pairs = PairsInOrder::default();
+    read_simple(text, &mut pairs)?;
+    Some(pairs.pairs)
+}
+
+/// Gives the document's pairs to `sink` in document order (each key once), or stops with
+/// `None` when the full reader must read it (the sink may then hold some pairs already).
+pub(super) fn read_simple(text: &str, sink: &mut impl PairSink) -> Option<()> {
     if has_awkward_bytes(text) {
         return None;
     }
-    let mut reader = Reader::default();
+    let mut reader =
+        Reader { open: Vec::new(), awaiting: None, after_scalar: None, key: String::new() };
     for line in text.split('\n') {
-        reader.line(line)?;
+        reader.line(line, sink)?;
     }
     reader.finish()
 }
 
-/// Bytes after which the two YAML versions, or libyaml and saphyr, read lines differently.
+/// Characters after which the two YAML versions, or libyaml and saphyr, read lines
+/// differently: tab, CR, NEL, LS, PS and the byte order mark.
 fn has_awkward_bytes(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(i, &b)| match b {
-        b'\t' | b'\r' => true,
-        // U+0085 (NEL)
-        0xC2 => bytes.get(i + 1) == Some(&0x85),
-        // U+2028, U+2029 (LS, PS)
-        0xE2 => bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)),
-        // U+FEFF (byte order mark)
-        0xEF => bytes.get(i + 1) == Some(&0xBB) && bytes.get(i + 2) == Some(&0xBF),
-        _ => false,
+    first_char_where(text, |c| {
+        matches!(c, '\t' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
     })
+    .is_some()
 }
 
 /// A mapping whose lines are being read.
@@ -62,7 +65,6 @@ struct Mapping<'t> {
     keys: Vec<&'t str>,
 }
 
-#[derive(Default)]
 struct Reader<'t> {
     open: Vec<Mapping<'t>>,
     /// A key written with nothing after its colon (its indentation and path): its value is the
@@ -71,11 +73,12 @@ struct Reader<'t> {
     /// The indentation of the last key given a scalar: a more-indented line right after it
     /// would continue the scalar, or be an error.
     after_scalar: Option<usize>,
-    out: Vec<(String, String)>,
+    /// The path of the key being read (one buffer for all of them).
+    key: String,
 }
 
 impl<'t> Reader<'t> {
-    fn line(&mut self, line: &'t str) -> Option<()> {
+    fn line(&mut self, line: &'t str, sink: &mut impl PairSink) -> Option<()> {
         let body = line.trim_start_matches(' ');
         if body.is_empty() {
             return Some(());
@@ -91,14 +94,22 @@ impl<'t> Reader<'t> {
         let (key, rest) = split_key(body)?;
         let mapping = self.open.last_mut()?;
         mapping.keys.push(key);
-        let path = child_path(&mapping.path, key);
         let value = rest.trim_start_matches(' ');
         if value.is_empty() || value.starts_with('#') {
-            self.awaiting = Some((indent, path));
+            self.awaiting = Some((indent, child_path(&mapping.path, key)));
             return Some(());
         }
-        if let Some(text) = scalar(value)? {
-            self.out.push((path, text));
+        // `child_path` without allocating: the key is a plain word (no `/`, not `.` or `..`).
+        self.key.clear();
+        self.key.push_str(&mapping.path);
+        if mapping.path != "/" {
+            self.key.push('/');
+        }
+        self.key.push_str(key);
+        match scalar(value)? {
+            Text::Borrowed(text) => sink.pair(&self.key, text),
+            Text::Resolved(text) => sink.pair(&self.key, &text),
+            Text::Null => {}
         }
         self.after_scalar = Some(indent);
         Some(())
@@ -129,7 +140,7 @@ impl<'t> Reader<'t> {
         (self.open.last()?.indent == indent).then_some(())
     }
 
-    fn finish(mut self) -> Option<Vec<(String, String)>> {
+    fn finish(mut self) -> Option<()> {
         if self.open.is_empty() {
             return None;
         }
@@ -138,7 +149,7 @@ impl<'t> Reader<'t> {
                 return None;
             }
         }
-        Some(self.out)
+        Some(())
     }
 }
 
@@ -171,12 +182,22 @@ fn split_key(body: &str) -> Option<(&str, &str)> {
     Some((key, rest))
 }
 
-/// A one-line scalar value (starting after the spaces that follow the colon): `Some(None)`
-/// for null, `None` when the full reader must read it.
-fn scalar(value: &str) -> Option<Option<String>> {
+/// A scalar's value as the key store gets it.
+enum Text<'t> {
+    /// The text as written (strings, and quoted scalars).
+    Borrowed(&'t str),
+    /// What YAML 1.1 made of it (`0x1F` → `31`, `yes` → `true`).
+    Resolved(String),
+    /// Null: no key.
+    Null,
+}
+
+/// A one-line scalar value (starting after the spaces that follow the colon), or `None` when
+/// the full reader must read it.
+fn scalar(value: &str) -> Option<Text<'_>> {
     match value.as_bytes()[0] {
-        b'"' => quoted(value, '"').filter(|text| !text.contains('\\')).map(|t| Some(t.to_string())),
-        b'\'' => quoted(value, '\'').map(|t| Some(t.to_string())),
+        b'"' => quoted(value, '"').filter(|text| !text.contains('\\')).map(Text::Borrowed),
+        b'\'' => quoted(value, '\'').map(Text::Borrowed),
         // `-1` is a plain scalar, `- 1` a sequence.
         b'-' if value.len() > 1 && value.as_bytes()[1] != b' ' => plain(value),
         b'-' | b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!'
@@ -197,13 +218,16 @@ fn quoted(value: &str, quote: char) -> Option<&str> {
 }
 
 /// A plain scalar: up to a ` #` comment, without trailing spaces, resolved as YAML 1.1.
-fn plain(value: &str) -> Option<Option<String>> {
+fn plain(value: &str) -> Option<Text<'_>> {
     let value = value.find(" #").map_or(value, |at| &value[..at]).trim_end_matches(' ');
     if value.contains(": ") || value.ends_with(':') {
         return None;
     }
     if resolves_as_itself(value) {
-        return Some(Some(value.to_string()));
+        return Some(Text::Borrowed(value));
     }
-    Some(resolve_scalar(value, true, None).ok()?.to_value_string())
+    Some(match resolve_scalar(value, true, None).ok()?.to_value_string() {
+        Some(text) => Text::Resolved(text),
+        None => Text::Null,
+    })
 }

@@ -512,3 +512,19 @@ proptest::proptest! {
         proptest::prop_assert_eq!(taken, takeable, "{:?}", text);
     }
 }
+
+proptest::proptest! {
+    /// Passing over plain runs finds what a walk over every character finds.
+    #[test]
+    fn first_char_where_is_a_plain_search(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec!["a", "abcdefgh", "\n", "\t", "\r", "é", "\u{85}", "\u{2028}", "\u{feff}", "\u{7f}", "~ ", "漢字"]),
+            0..80,
+        ),
+    ) {
+        let text = pieces.concat();
+        for wanted in [|c: char| c == '\t', |c: char| !c.is_ascii(), |c: char| c == '\u{2028}' || c == '\r'] {
+            proptest::prop_assert_eq!(first_char_where(&text, wanted), text.char_indices().find(|&(_, c)| wanted(c)));
+        }
+    }
+}

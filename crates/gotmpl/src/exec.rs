@@ -540,14 +540,15 @@ impl<'t, 'o> State<'t, 'o> {
         fin: Option<RVal>,
         receiver: RVal,
     ) -> EResult<RVal> {
-        let typ = receiver.static_type();
+        // The static type is named only in errors (building its name allocates).
+        let typ = || receiver.static_type();
         let has_args = args.len() > 1 || fin.is_some();
         match &receiver.v {
             Value::Missing => Ok(RVal::missing()),
-            Value::Nil => self.errorf(format!("nil pointer evaluating {typ}.{name}")),
+            Value::Nil => self.errorf(format!("nil pointer evaluating {}.{name}", typ())),
             Value::Object(obj) => match obj.method(name) {
                 Some(method) => self.eval_call(dot, &Callee::User(method), node, name, args, fin),
-                None => self.errorf(format!("can't evaluate field {name} in type {typ}")),
+                None => self.errorf(format!("can't evaluate field {name} in type {}", typ())),
             },
             Value::Struct(s) | Value::Ptr(s) => match s.ty.field_index(name) {
                 Some(i) => {
@@ -558,7 +559,7 @@ impl<'t, 'o> State<'t, 'o> {
                     }
                     Ok(RVal::elem(s.fields[i].clone(), &s.ty.fields[i].1))
                 }
-                None => self.errorf(format!("can't evaluate field {name} in type {typ}")),
+                None => self.errorf(format!("can't evaluate field {name} in type {}", typ())),
             },
             Value::Map(m) => {
                 if has_args {
@@ -569,7 +570,7 @@ impl<'t, 'o> State<'t, 'o> {
                     None => RVal::missing(),
                 })
             }
-            _ => self.errorf(format!("can't evaluate field {name} in type {typ}")),
+            _ => self.errorf(format!("can't evaluate field {name} in type {}", typ())),
         }
     }
 
@@ -606,15 +607,16 @@ impl<'t, 'o> State<'t, 'o> {
             return self.eval_and_or(*b == Builtin::Or, dot, args, fin);
         }
         let argv = self.eval_call_args(dot, sig, args, fin, num_in)?;
+        let arg_bytes = string_bytes(&argv);
         let ctx = self.call_context();
         let result = match callee {
             Callee::Builtin(b) => b.call(&ctx, &argv),
-            Callee::User(f) => call_user(f, &ctx, &argv),
+            Callee::User(f) => call_user(f, &ctx, argv),
         };
         let checked = result.and_then(|v| Ok((self.check_result_size(&v.v)?, v)));
         match checked {
             Ok((size, v)) => {
-                self.tick_per_kib(size.saturating_add(string_bytes(&argv)))?;
+                self.tick_per_kib(size.saturating_add(arg_bytes))?;
                 Ok(v)
             }
             Err(err) => Err(self.call_error(node, name, err)),
@@ -807,8 +809,8 @@ impl<'t, 'o> State<'t, 'o> {
     }
 }
 
-fn call_user(f: &Function, ctx: &CallContext, argv: &[RVal]) -> Result<RVal, FuncError> {
-    let values: Vec<Value> = argv.iter().map(|a| a.v.clone()).collect();
+fn call_user(f: &Function, ctx: &CallContext, argv: Vec<RVal>) -> Result<RVal, FuncError> {
+    let values: Vec<Value> = argv.into_iter().map(|a| a.v).collect();
     let result = f.call_in(ctx, &values)?;
     Ok(RVal::elem(result, &f.signature().result))
 }

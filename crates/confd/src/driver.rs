@@ -150,17 +150,24 @@ impl Driver {
         values: &dyn Fn(ResourceId) -> &'v dyn Values,
     ) -> Report {
         let mut report = Report::default();
+        let mut worked = false;
         while !settings.cancel.is_cancelled() {
             let actions = self.reconciler.poll(Instant::now());
             if actions.is_empty() {
                 break;
             }
+            worked = true;
             for action in actions {
                 if settings.cancel.is_cancelled() {
                     break;
                 }
                 self.carry_out(action, settings, values, &mut report);
             }
+        }
+        // A daemon waits for the next change with what the pass freed given back; `-onetime`
+        // is about to exit.
+        if worked && !self.once {
+            crate::memory::release_free_memory();
         }
         report
     }

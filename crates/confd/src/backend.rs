@@ -126,6 +126,15 @@ impl<'p> StoreBuilder<'p> {
         (Arc::new(Store::from_sorted(self.pairs)), self.left_out)
     }
 
+    /// A pair whose value the caller already holds as a shared string (`value` is called only
+    /// for a key that is kept).
+    pub fn shared_pair(&mut self, key: &str, value: impl FnOnce() -> Arc<str>) {
+        match clean_relative_key(self.prefix, key) {
+            Some(relative) => self.pairs.push((Arc::from(&*relative), value())),
+            None => self.left_out.push(key.to_string()),
+        }
+    }
+
     pub fn finish(self) -> ResourceStore {
         let (store, left_out) = self.finish_with_keys();
         ResourceStore { store, left_out: left_out.iter().map(|key| unclean_notice(key)).collect() }
@@ -138,10 +147,7 @@ impl confd_backend::file::PairSink for StoreBuilder<'_> {
     }
 
     fn pair(&mut self, key: &str, value: &str) {
-        match clean_relative_key(self.prefix, key) {
-            Some(relative) => self.pairs.push((Arc::from(&*relative), Arc::from(value))),
-            None => self.left_out.push(key.to_string()),
-        }
+        self.shared_pair(key, || Arc::from(value));
     }
 
     fn forget_document(&mut self) {
@@ -175,15 +181,16 @@ impl Values for Backend {
 }
 
 /// An in-memory copy of the backend's keys, selected by [`KeyPrefix`] (`/upstream` selects
-/// `/upstream` and `/upstream/…`, not `/upstreamX`); each lookup costs what it returns.
-pub struct SnapshotValues<'a>(pub &'a BTreeMap<String, String>);
+/// `/upstream` and `/upstream/…`, not `/upstreamX`); each lookup costs what it returns. The
+/// values may be shared strings (etcd watch mode's model).
+pub struct SnapshotValues<'a, V = String>(pub &'a BTreeMap<String, V>);
 
-impl Values for SnapshotValues<'_> {
+impl<V: AsRef<str>> Values for SnapshotValues<'_, V> {
     fn values(&self, keys: &[String]) -> Result<BTreeMap<String, String>, String> {
         let mut out = BTreeMap::new();
         for key in keys {
             for (k, v) in KeyPrefix::new(key).select(self.0) {
-                out.insert(k.clone(), v.clone());
+                out.insert(k.clone(), v.as_ref().to_string());
             }
         }
         Ok(out)

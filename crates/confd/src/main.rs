@@ -24,6 +24,7 @@ use prometheus_client::registry::Registry;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn main() -> ExitCode {
+    confd::memory::use_one_arena();
     let args: Vec<String> = std::env::args().collect();
     let program = args.first().map_or("confd", String::as_str).to_string();
     let invocation = match cli::parse(&program, args.get(1..).unwrap_or(&[])) {

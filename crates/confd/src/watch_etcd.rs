@@ -22,7 +22,6 @@ use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
 
-use confd_backend::file::PairSink;
 use confd_core::reconcile::ResourceId;
 use confd_core::resource::{clean_relative_key, TemplateResource, WaitSpec};
 use confd_etcd::{Etcd, Health, Update, WatchEvent, WatchHandle};
@@ -34,7 +33,8 @@ use crate::log;
 use crate::process::Settings;
 use crate::run::{next_event, start_daemon, stopped, Event, Source};
 
-type Model = BTreeMap<String, String>;
+/// A group's keys and values; the values are shared with the kept stores.
+type Model = BTreeMap<String, Arc<str>>;
 
 /// The keys an update changed, or everything (the first read).
 enum Dirty {
@@ -66,10 +66,14 @@ struct KeptStore {
 }
 
 impl KeptStore {
-    fn new(prefix: &str, values: BTreeMap<String, String>) -> KeptStore {
+    /// The store of the model's keys under `keys`, sharing the model's values.
+    fn new(prefix: &str, keys: &[String], model: &Model) -> KeptStore {
         let mut builder = StoreBuilder::new(prefix);
-        for (key, value) in values {
-            builder.pair(&key, &value);
+        for key in keys {
+            // A key under two of `keys` comes twice; the store keeps it once.
+            for (k, v) in KeyPrefix::new(key).select(model) {
+                builder.shared_pair(k, || v.clone());
+            }
         }
         let (store, left_out) = builder.finish_with_keys();
         let left_out = left_out
@@ -87,7 +91,7 @@ impl KeptStore {
         for key in keys {
             match (clean_relative_key(prefix, key), model.get(key)) {
                 (Some(relative), Some(value)) => {
-                    Arc::make_mut(&mut self.store).insert(&*relative, value.as_str());
+                    Arc::make_mut(&mut self.store).insert(&*relative, value.clone());
                 }
                 (Some(relative), None) => {
                     Arc::make_mut(&mut self.store).remove(&relative);
@@ -112,7 +116,7 @@ impl KeptStore {
 
 /// A group's model as a resource reads it: its keys, at its revision.
 struct GroupValues<'a> {
-    values: SnapshotValues<'a>,
+    values: SnapshotValues<'a, Arc<str>>,
     revision: u64,
     stores: &'a RefCell<HashMap<String, KeptStore>>,
 }
@@ -133,7 +137,7 @@ impl Values for GroupValues<'_> {
         if let Some(kept) = stores.get(&res.prefix) {
             return Ok(kept.resource_store());
         }
-        let kept = KeptStore::new(&res.prefix, self.values(&res.prefixed_keys())?);
+        let kept = KeptStore::new(&res.prefix, &res.prefixed_keys(), self.values.0);
         let store = kept.resource_store();
         stores.insert(res.prefix.clone(), kept);
         Ok(store)
@@ -394,7 +398,13 @@ fn apply_update(model: &mut Option<Model>, update: Update) -> Option<BTreeSet<St
             let mut changed = BTreeSet::new();
             for (key, value) in changes {
                 let differs = match value {
-                    Some(v) => kvs.insert(key.clone(), v.clone()).as_ref() != Some(&v),
+                    Some(v) => {
+                        let differs = kvs.get(&key).is_none_or(|old| **old != *v);
+                        if differs {
+                            kvs.insert(key.clone(), Arc::from(v));
+                        }
+                        differs
+                    }
                     None => kvs.remove(&key).is_some(),
                 };
                 if differs {
@@ -409,7 +419,8 @@ fn apply_update(model: &mut Option<Model>, update: Update) -> Option<BTreeSet<St
                 snapshot.kvs.len(),
                 snapshot.revision
             );
-            let old = model.replace(snapshot.kvs)?;
+            let new: Model = snapshot.kvs.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
+            let old = model.replace(new)?;
             let new = model.as_ref().expect("just set");
             Some(diff(&old, new))
         }
@@ -455,7 +466,7 @@ mod tests {
     use super::*;
 
     fn model(pairs: &[(&str, &str)]) -> Model {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), Arc::from(*v))).collect()
     }
 
     /// A kept store, changed key by key, is the store a full build from the model gives.
@@ -463,7 +474,14 @@ mod tests {
     fn a_kept_store_follows_every_change_as_a_full_build_would() {
         let prefix = "/dc";
         let mut m = model(&[("/dc/up/a", "1"), ("/dc/up/b", "2"), ("/dc/up/../x", "evil")]);
-        let mut kept = KeptStore::new(prefix, m.clone());
+        let keys = ["/dc".to_string()];
+        let mut kept = KeptStore::new(prefix, &keys, &m);
+        let full_build = |m: &Model| {
+            ResourceStore::build(
+                prefix,
+                m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            )
+        };
         let steps: &[&[(&str, Option<&str>)]] = &[
             &[("/dc/up/c", Some("3")), ("/dc/up/a", None)],
             &[("/dc/up/b", Some("22")), ("/dc/up//y", Some("odd"))],
@@ -473,24 +491,30 @@ mod tests {
             let mut keys = BTreeSet::new();
             for (k, v) in *step {
                 match v {
-                    Some(v) => m.insert(k.to_string(), v.to_string()),
+                    Some(v) => m.insert(k.to_string(), Arc::from(*v)),
                     None => m.remove(*k),
                 };
                 keys.insert(k.to_string());
             }
             kept.apply(prefix, &keys, &m);
-            let built = ResourceStore::build(prefix, m.clone());
+            let built = full_build(&m);
             let now = kept.resource_store();
             assert_eq!(*now.store, *built.store, "after {step:?}");
             assert_eq!(now.left_out, built.left_out, "after {step:?}");
         }
         assert_eq!(kept.left_out.len(), 1, "{:?}", kept.left_out);
+        // The store holds the model's values, not copies.
+        let in_store = kept.store.get("/up/b").expect("kept").value;
+        assert!(Arc::ptr_eq(&in_store, &m["/dc/up/b"]));
     }
 
     #[test]
     fn the_first_read_dirties_everything_later_ones_only_what_differs() {
         let mut m = None;
-        let snap = |pairs| Update::Resync(confd_etcd::Snapshot { revision: 1, kvs: model(pairs) });
+        let snap = |pairs: &[(&str, &str)]| {
+            let kvs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Update::Resync(confd_etcd::Snapshot { revision: 1, kvs })
+        };
         assert_eq!(apply_update(&mut m, snap(&[("/a", "1")])), None);
         let changed = apply_update(&mut m, snap(&[("/a", "1"), ("/b", "2")])).unwrap();
         assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["/b"]);

@@ -119,7 +119,7 @@ pub fn get_values<P: AsRef<Path>>(
 ) -> Result<BTreeMap<String, String>, FileBackendError> {
     let mut all = load(paths, filter)?;
     // `filter_by_keys`'s rule, keeping what was read rather than copying it.
-    all.retain(|k, _| keys.iter().any(|key| k.starts_with(key.as_str())));
+    all.retain(|k, _| crate::keys::starts_with_any(k, keys));
     Ok(all)
 }
 
@@ -154,7 +154,7 @@ impl<S: PairSink> PairSink for Selected<'_, S> {
     }
 
     fn pair(&mut self, key: &str, value: &str) {
-        if self.keys.iter().any(|k| key.starts_with(k.as_str())) {
+        if crate::keys::starts_with_any(key, self.keys) {
             self.sink.pair(key, value);
         }
     }

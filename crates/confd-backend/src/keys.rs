@@ -26,6 +26,11 @@ pub fn filter_by_keys_path_aware(
     out
 }
 
+/// confd's file-backend rule for one key: whether it starts with one of `keys` (raw prefix).
+pub(crate) fn starts_with_any(key: &str, keys: &[String]) -> bool {
+    keys.iter().any(|k| key.starts_with(k.as_str()))
+}
+
 /// Keys of `all` that start with one of `keys`.
 fn filter_with(all: &BTreeMap<String, String>, keys: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

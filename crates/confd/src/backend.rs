@@ -384,3 +384,43 @@ fn etcd_config(config: &RawConfig) -> confd_etcd::EtcdConfig {
     cfg.tls = tls_files(config).map(|(ca, cert, key)| confd_etcd::TlsConfig { ca, cert, key });
     cfg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confd_core::resource::{parse_resource, ResourceContext};
+
+    /// The file backend's store, read pair by pair into the builder, is the store built from
+    /// the map of every selected key (confd's `GetValues`): later files win, keys outside the
+    /// resource's `keys` are not read (but `/upx` is: confd's raw prefix rule), and a document
+    /// the line reader hands over midway is not read twice.
+    #[test]
+    fn the_file_backend_streams_the_same_store_as_its_map_gives() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text);
+        write("1.yaml", "dc:\n  up:\n    a: \"1\"\n    b: 2\n    c: 0x1F\n  other: x\n")
+            .expect("write");
+        // The line reader takes the first lines, then meets a sequence and hands over.
+        write("2.yaml", "dc:\n  up:\n    b: twenty\n    d..: odd\n    list:\n      - 1\n")
+            .expect("write");
+        write("3.yaml", "dc:\n  up:\n    d..: odd\n    e: yes\n  upx: near\n").expect("write");
+        let toml = "[template]\nsrc = \"t.tmpl\"\ndest = \"/tmp/out\"\nkeys = [\"/up\"]\nprefix = \"/dc\"\n";
+        let (res, _) = parse_resource(
+            std::path::Path::new("/etc/confd/conf.d/t.toml"),
+            toml,
+            &ResourceContext::new("/etc/confd", ""),
+        )
+        .expect("resource");
+        let backend = Backend::File { paths: vec![dir.path().to_path_buf()], filter: "*".into() };
+
+        let streamed = backend.store(&res).expect("streamed");
+        let mapped = store_from_values(&backend, &res).expect("mapped");
+        assert_eq!(*streamed.store, *mapped.store);
+        assert_eq!(streamed.left_out, mapped.left_out);
+
+        let keys: Vec<&str> = streamed.store.iter().map(|(k, _)| &**k).collect();
+        assert_eq!(keys, ["/up/a", "/up/b", "/up/c", "/up/d..", "/up/e", "/up/list/0", "/upx"]);
+        assert_eq!(streamed.store.get("/up/b").expect("b").value.as_ref(), "twenty");
+        assert_eq!(streamed.store.get("/up/c").expect("c").value.as_ref(), "31");
+    }
+}

@@ -16,6 +16,9 @@ pub enum ErrorKind {
     /// The caller's [`Interrupt`](crate::Interrupt) asked execution to stop (`template: …:
     /// execution interrupted: REASON`).
     Interrupted,
+    /// The writer given to [`Template::execute_to`](crate::Template::execute_to) failed; the
+    /// message is its error's.
+    Write,
 }
 
 /// A parse or execution error. `Display` prints the message exactly as Go's `text/template`
@@ -41,6 +44,10 @@ impl Error {
 
     pub(crate) fn interrupted(message: String) -> Error {
         Error { kind: ErrorKind::Interrupted, message }
+    }
+
+    pub(crate) fn write(e: &std::io::Error) -> Error {
+        Error { kind: ErrorKind::Write, message: e.to_string() }
     }
 
     pub fn kind(&self) -> ErrorKind {

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::func::{FuncError, Function, Signature};
 use crate::gofmt;
 use crate::limits::{CallContext, Interrupt, TooLarge};
+use crate::output::Output;
 use crate::rval::RVal;
 use crate::value::{Type, Value};
 use crate::{Limits, Template};
@@ -66,11 +67,11 @@ fn node_pos(n: &Node) -> Pos {
     }
 }
 
-pub(crate) struct State<'t, 'o> {
+pub(crate) struct State<'t, 'o, 'w> {
     tmpl: &'t Template,
     tree: &'t Tree,
     limits: &'t Limits,
-    out: &'o mut String,
+    out: &'o mut Output<'w>,
     vars: Vec<(Arc<str>, RVal)>,
     /// Template calls in progress (Go's `state.depth`).
     depth: usize,
@@ -82,11 +83,11 @@ pub(crate) struct State<'t, 'o> {
     at: At<'t>,
 }
 
-impl<'t, 'o> State<'t, 'o> {
+impl<'t, 'o, 'w> State<'t, 'o, 'w> {
     pub(crate) fn new(
         tmpl: &'t Template,
         tree: &'t Tree,
-        out: &'o mut String,
+        out: &'o mut Output<'w>,
         until_poll: &'o Cell<u32>,
         dot: RVal,
     ) -> Self {
@@ -234,8 +235,8 @@ impl<'t, 'o> State<'t, 'o> {
         if s.len() > self.limits.max_output_bytes.saturating_sub(self.out.len()) {
             return Err(self.output_too_large());
         }
-        self.out.push_str(s);
-        Ok(())
+        self.out.text.push_str(s);
+        self.out.flush_if_full().map_err(|e| Error::write(&e))
     }
 
     fn output_too_large(&self) -> Error {
@@ -797,12 +798,13 @@ impl<'t, 'o> State<'t, 'o> {
                     other => other.clone(),
                 };
                 let before = self.out.len();
-                let written =
-                    gofmt::write_value_bounded(self.out, &shown, self.limits.max_output_bytes);
+                let room = self.limits.max_output_bytes.saturating_sub(self.out.flushed());
+                let written = gofmt::write_value_bounded(self.out.text, &shown, room);
                 if written.is_err() {
                     return Err(Stop::Err(self.output_too_large()));
                 }
                 self.tick_per_kib(self.out.len() - before)?;
+                self.out.flush_if_full().map_err(|e| Error::write(&e))?;
             }
         }
         Ok(())

@@ -37,7 +37,8 @@
 //!   data); a stop is an error of kind [`ErrorKind::Interrupted`] carrying the hook's reason.
 //!   The engine keeps no clock: time budgets and signals are the caller's.
 //!
-//! The engine is pure: no I/O, no threads, no global state.
+//! The engine is pure: no threads, no global state, and no I/O but the writer a caller may
+//! give [`Template::execute_to`].
 #![forbid(unsafe_code)]
 
 mod ast;
@@ -48,6 +49,7 @@ mod func;
 pub mod gofmt;
 mod lex;
 mod limits;
+mod output;
 mod parse;
 mod raw_bytes;
 mod rval;
@@ -170,10 +172,31 @@ impl Template {
         self.execute_template_into(out, &self.name, data)
     }
 
+    /// Executes the template and writes the output to `to` as it is made, in chunks of
+    /// 64 KiB: the bytes [`execute_bytes`](Template::execute_bytes) returns, without holding
+    /// them all. On error, `to` has had the partial output, as with Go. A write error stops
+    /// execution and is returned with [`ErrorKind::Write`] and the writer's message.
+    pub fn execute_to(&self, to: &mut dyn std::io::Write, data: &Value) -> Result<(), Error> {
+        let mut buffer = String::with_capacity(output::CHUNK + output::CHUNK / 4);
+        let mut out = output::Output::to_writer(&mut buffer, to, self.raw_bytes);
+        let executed = self.execute_on(&mut out, &self.name, data);
+        let flushed = out.flush().map_err(|e| Error::write(&e));
+        executed.and(flushed)
+    }
+
     /// Executes the template called `name` from this set.
     pub fn execute_template_into(
         &self,
         out: &mut String,
+        name: &str,
+        data: &Value,
+    ) -> Result<(), Error> {
+        self.execute_on(&mut output::Output::in_memory(out), name, data)
+    }
+
+    fn execute_on(
+        &self,
+        out: &mut output::Output<'_>,
         name: &str,
         data: &Value,
     ) -> Result<(), Error> {

@@ -46,8 +46,16 @@ fn byte_of(c: char) -> Option<u8> {
 
 /// The output bytes: every stand-in turned back into its byte.
 pub(crate) fn encode(text: String) -> Vec<u8> {
+    match encoded(&text) {
+        Cow::Borrowed(_) => text.into_bytes(),
+        Cow::Owned(bytes) => bytes,
+    }
+}
+
+/// [`encode`] of borrowed text: the text itself when it has no stand-in.
+pub(crate) fn encoded(text: &str) -> Cow<'_, [u8]> {
     if !text.chars().any(|c| byte_of(c).is_some()) {
-        return text.into_bytes();
+        return Cow::Borrowed(text.as_bytes());
     }
     let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
@@ -56,7 +64,7 @@ pub(crate) fn encode(text: String) -> Vec<u8> {
             None => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A double-quoted literal's value as Go decodes it: stand-ins become U+FFFD.

@@ -1,21 +1,27 @@
 //! The only code that writes destination files or runs commands.
 //!
 //! # Theory of operation
-//! [`apply`] takes rendered bytes for one destination and carries out confd's sequence, with
-//! the guarantee that a destination is either left byte-for-byte as it was or replaced whole:
+//! [`Staged`] carries out confd's sequence for one destination, with the guarantee that a
+//! destination is either left byte-for-byte as it was or replaced whole:
 //!
-//! 1. write the bytes to a stage file `.<dest name><random>` **in dest's directory** (so
-//!    relative `include`s in `nginx -t -c {{.src}}` resolve, and the final rename stays in one
-//!    filesystem), fsync it, set its mode and owner;
-//! 2. compare with dest (bytes, permission bits, owner); if equal, nothing else happens;
+//! 1. create a stage file `.<dest name><random>` **in dest's directory** (so relative
+//!    `include`s in `nginx -t -c {{.src}}` resolve, and the final rename stays in one
+//!    filesystem); the caller writes the new contents into it as they are made (a render
+//!    streams into it, so a large file is never held whole in memory);
+//! 2. set its mode and owner, and compare with dest (permission bits, owner, then the bytes,
+//!    file to file: sizes first, then chunk by chunk); if equal, nothing else happens;
 //! 3. in noop mode, report a unified diff and stop;
-//! 4. run `check_cmd` (with `{{.src}}` = the stage file) under a timeout; on failure stop;
-//! 5. rename the stage file over dest (falling back to an in-place write when dest is a bind
-//!    mount, as confd does) and fsync the directory.
+//! 4. fsync the stage file; run `check_cmd` (with `{{.src}}` = the stage file) under a
+//!    timeout; on failure stop;
+//! 5. keep what dest was as a [`Previous`] (a hard link beside it, or a copy where a link
+//!    cannot be made), rename the stage file over dest (falling back to an in-place write when
+//!    dest is a bind mount, as confd does) and fsync the directory.
 //!
-//! Running `reload_cmd` is left to the caller ([`run_command`]), because a reload shared by
-//! several resources runs once per batch. Any error before step 5 leaves dest untouched and
-//! removes the stage file (unless asked to keep it).
+//! [`apply`] does all of this for contents already in memory. Running `reload_cmd` is left to
+//! the caller ([`run_command`]), because a reload shared by several resources runs once per
+//! batch; if the server cannot load the new dest, [`restore`] puts the [`Previous`] back. Any
+//! error before step 5 leaves dest untouched and removes the stage file (unless asked to keep
+//! it).
 #![forbid(unsafe_code)]
 
 mod command;
@@ -25,13 +31,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use command::{run_command, Cancel, CommandError, CommandOutput};
-pub use stage::{remove_stale_stage_files, restore, Previous, StaleStageFile};
+pub use stage::{remove_stale_stage_files, restore, Previous, Staged, StaleStageFile};
 
-/// What to write and how.
+/// Where to write and how.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub dest: &'a Path,
-    pub contents: &'a [u8],
     /// Permission bits; `None` keeps an existing dest's bits, else 0644 (confd's rule).
     pub mode: Option<u32>,
     /// Owner; `None` means this process's effective uid/gid (confd's rule).
@@ -63,7 +68,7 @@ pub enum Difference {
 }
 
 /// The result of a successful apply.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Dest already had these bytes, mode and owner.
     InSync,
@@ -91,46 +96,19 @@ pub enum ApplyError {
     CheckTemplate(String),
     #[error("config check failed: {0}")]
     Check(CommandError),
+    #[error("cannot write stage file {path}: {source}")]
+    WriteStage { path: PathBuf, source: std::io::Error },
+    #[error("cannot keep a copy of {dest} to put back if the reload fails: {source}")]
+    KeepPrevious { dest: PathBuf, source: std::io::Error },
     #[error("cannot replace {dest}: {source}")]
     Replace { dest: PathBuf, source: std::io::Error },
 }
 
-/// Stages, compares, checks and swaps one destination file. See the crate docs.
-pub fn apply(req: &Request<'_>) -> Result<Outcome, ApplyError> {
-    let target = stage::target_attributes(req)?;
-    let stage = stage::StageFile::create(req.dest, req.contents, &target)?;
-    let result = apply_staged(req, &stage, &target);
-    if !req.options.keep_stage_file {
-        stage.remove();
-    }
-    result
-}
-
-fn apply_staged(
-    req: &Request<'_>,
-    stage: &stage::StageFile,
-    target: &stage::Attributes,
-) -> Result<Outcome, ApplyError> {
-    let (differences, previous) = stage::differences(req.dest, req.contents, target)?;
-    if differences.is_empty() {
-        return Ok(Outcome::InSync);
-    }
-    if req.options.noop {
-        let diff = stage::unified_diff(req.dest, req.contents);
-        return Ok(Outcome::WouldChange { differences, diff });
-    }
-    let mut check_output = None;
-    if let (Some(cmd), false) = (req.check_cmd, req.options.sync_only) {
-        let rendered = render_check_cmd(cmd, stage.path())?;
-        let out =
-            run_command(&rendered, req.check_timeout, req.cancel).map_err(ApplyError::Check)?;
-        check_output = Some(out.output);
-    }
-    if req.cancel.is_some_and(Cancel::is_cancelled) {
-        return Err(ApplyError::Check(CommandError::Cancelled { output: String::new() }));
-    }
-    stage.replace(req.dest, target)?;
-    Ok(Outcome::Updated { differences, check_output, previous })
+/// Stages `contents`, compares, checks and swaps one destination file. See the crate docs.
+pub fn apply(req: &Request<'_>, contents: &[u8]) -> Result<Outcome, ApplyError> {
+    let mut staged = Staged::create(req)?;
+    staged.write_contents(contents)?;
+    staged.apply()
 }
 
 /// Renders `check_cmd` as confd does: a plain Go template whose only data is `src`.

@@ -1,12 +1,14 @@
 //! The stage file beside dest, the comparison with dest, and the swap.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::{ApplyError, Difference, Request};
+use crate::{
+    render_check_cmd, run_command, ApplyError, Cancel, CommandError, Difference, Outcome, Request,
+};
 
 /// Mode and owner the destination should end up with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +29,6 @@ pub(crate) fn target_attributes(req: &Request<'_>) -> Result<Attributes, ApplyEr
     Ok(Attributes { mode: mode & 0o777, uid, gid })
 }
 
-pub(crate) struct StageFile {
-    path: PathBuf,
-}
-
 fn dest_dir(dest: &Path) -> PathBuf {
     match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -38,66 +36,158 @@ fn dest_dir(dest: &Path) -> PathBuf {
     }
 }
 
-impl StageFile {
-    /// Creates `.<dest name><random digits>` in dest's directory (mode 0600, O_EXCL), writes
-    /// the contents, fsyncs, then sets mode and owner. Owner errors are ignored, as in confd
-    /// (a non-root confd cannot chown; the comparison then reports the owner difference).
-    pub(crate) fn create(
-        dest: &Path,
-        contents: &[u8],
-        attrs: &Attributes,
-    ) -> Result<StageFile, ApplyError> {
-        let dir = dest_dir(dest);
-        let base = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let stage_err = |source| ApplyError::Stage { dir: dir.clone(), source };
-        let (path, mut file) = open_unique(&dir, &base).map_err(stage_err)?;
-        let stage = StageFile { path };
-        let written = file.write_all(contents).and_then(|()| file.sync_all());
-        if let Err(e) = written {
-            stage.remove();
-            return Err(stage_err(e));
-        }
-        if let Err(e) = fs::set_permissions(&stage.path, fs::Permissions::from_mode(attrs.mode)) {
-            stage.remove();
-            return Err(stage_err(e));
-        }
-        let _ = std::os::unix::fs::chown(&stage.path, Some(attrs.uid), Some(attrs.gid));
-        Ok(stage)
+fn dest_base(dest: &Path) -> String {
+    dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// A stage file being written for one [`Request`]: write the new contents into it (it is an
+/// [`io::Write`](std::io::Write)), then [`apply`](Staged::apply) it. Dropped without being
+/// applied (the render failed), it is removed, unless the request keeps stage files.
+pub struct Staged<'r> {
+    req: &'r Request<'r>,
+    target: Attributes,
+    path: PathBuf,
+    file: File,
+    /// Renamed over dest: there is nothing left to remove.
+    installed: bool,
+}
+
+impl<'r> Staged<'r> {
+    /// Creates `.<dest name><random digits>` in dest's directory (mode 0600, `O_EXCL`).
+    pub fn create(req: &'r Request<'r>) -> Result<Staged<'r>, ApplyError> {
+        let target = target_attributes(req)?;
+        let dir = dest_dir(req.dest);
+        let (path, file) = open_unique(&dir, &dest_base(req.dest))
+            .map_err(|source| ApplyError::Stage { dir, source })?;
+        Ok(Staged { req, target, path, file, installed: false })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The stage file's path.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) fn remove(&self) {
-        let _ = fs::remove_file(&self.path);
+    pub(crate) fn write_contents(&mut self, contents: &[u8]) -> Result<(), ApplyError> {
+        self.file.write_all(contents).map_err(|source| self.write_error(source))
+    }
+
+    fn write_error(&self, source: std::io::Error) -> ApplyError {
+        ApplyError::WriteStage { path: self.path.clone(), source }
+    }
+
+    /// Compares, checks and swaps (steps 2 to 5 of the crate docs). The stage file is gone
+    /// afterwards unless the request keeps stage files and dest was not replaced.
+    pub fn apply(mut self) -> Result<Outcome, ApplyError> {
+        self.set_attributes()?;
+        let (differences, was) = differences(self.req.dest, &self.path, &self.target)?;
+        if differences.is_empty() {
+            return Ok(Outcome::InSync);
+        }
+        if self.req.options.noop {
+            let diff = unified_diff(self.req.dest, &self.path);
+            return Ok(Outcome::WouldChange { differences, diff });
+        }
+        self.file.sync_all().map_err(|source| self.write_error(source))?;
+        let check_output = self.check()?;
+        let mut previous = match was {
+            Some(attrs) => Some(Previous::keep(self.req.dest, attrs)?),
+            None => None,
+        };
+        self.replace(previous.as_mut())?;
+        if let Some(previous) = &previous {
+            previous.mark_kept_since_now();
+        }
+        Ok(Outcome::Updated { differences, check_output, previous })
+    }
+
+    /// Sets mode and owner. Owner errors are ignored, as in confd (a non-root confd cannot
+    /// chown; the comparison then reports the owner difference).
+    fn set_attributes(&self) -> Result<(), ApplyError> {
+        fs::set_permissions(&self.path, fs::Permissions::from_mode(self.target.mode))
+            .map_err(|source| self.write_error(source))?;
+        let _ = std::os::unix::fs::chown(&self.path, Some(self.target.uid), Some(self.target.gid));
+        Ok(())
+    }
+
+    /// Runs `check_cmd` on the stage file, unless there is none or the mode is sync-only.
+    fn check(&self) -> Result<Option<String>, ApplyError> {
+        let req = self.req;
+        let mut output = None;
+        if let (Some(cmd), false) = (req.check_cmd, req.options.sync_only) {
+            let rendered = render_check_cmd(cmd, &self.path)?;
+            let out =
+                run_command(&rendered, req.check_timeout, req.cancel).map_err(ApplyError::Check)?;
+            output = Some(out.output);
+        }
+        if req.cancel.is_some_and(Cancel::is_cancelled) {
+            return Err(ApplyError::Check(CommandError::Cancelled { output: String::new() }));
+        }
+        Ok(output)
     }
 
     /// Renames the stage file over dest and fsyncs the directory, so that after a crash dest
     /// is either the old or the new file. When dest is a bind mount (rename gives EBUSY, e.g.
-    /// `/etc/hosts` in a container) the contents are written in place instead, as confd does.
-    pub(crate) fn replace(&self, dest: &Path, attrs: &Attributes) -> Result<(), ApplyError> {
+    /// `/etc/hosts` in a container) the contents are written in place instead, as confd does;
+    /// `previous` is made a copy first, as a link would change with dest.
+    fn replace(&mut self, previous: Option<&mut Previous>) -> Result<(), ApplyError> {
+        let dest = self.req.dest;
         let replace_err = |source| ApplyError::Replace { dest: dest.to_path_buf(), source };
-        match fs::rename(&self.path, dest) {
+        match rename_into_place(&self.path, dest) {
             Ok(()) => {
-                if let Ok(dir) = File::open(dest_dir(dest)) {
-                    let _ = dir.sync_all();
-                }
+                self.installed = true;
                 Ok(())
             }
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
-                let contents = fs::read(&self.path).map_err(replace_err)?;
-                write_in_place(dest, &contents, attrs).map_err(replace_err)
+            Err(e) if is_busy(&e) => {
+                if let Some(previous) = previous {
+                    previous.unlink_from(dest).map_err(replace_err)?;
+                }
+                write_in_place(dest, &self.path, &self.target).map_err(replace_err)
             }
             Err(e) => Err(replace_err(e)),
         }
     }
 }
 
-fn write_in_place(dest: &Path, contents: &[u8], attrs: &Attributes) -> std::io::Result<()> {
+impl std::io::Write for Staged<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf).map_err(|e| {
+            let what = format!("cannot write stage file {}: {e}", self.path.display());
+            std::io::Error::new(e.kind(), what)
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        if !self.installed && !self.req.options.keep_stage_file {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Renames `from` over `dest` and fsyncs dest's directory.
+fn rename_into_place(from: &Path, dest: &Path) -> std::io::Result<()> {
+    fs::rename(from, dest)?;
+    if let Ok(dir) = File::open(dest_dir(dest)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn is_busy(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error())
+}
+
+/// Copies `from` into `dest` itself (truncating it), for a dest that cannot be renamed over.
+fn write_in_place(dest: &Path, from: &Path, attrs: &Attributes) -> std::io::Result<()> {
+    let mut source = File::open(from)?;
     let mut f =
         OpenOptions::new().write(true).truncate(true).create(true).mode(attrs.mode).open(dest)?;
-    f.write_all(contents)?;
+    std::io::copy(&mut source, &mut f)?;
     f.sync_all()?;
     let _ = std::os::unix::fs::chown(dest, Some(attrs.uid), Some(attrs.gid));
     Ok(())
@@ -109,9 +199,10 @@ fn write_in_place(dest: &Path, contents: &[u8], attrs: &Attributes) -> std::io::
 /// calls this with its own start time without touching its own. Returns what was removed
 /// and what could not be.
 pub fn remove_stale_stage_files(dest: &Path, started: SystemTime) -> Vec<StaleStageFile> {
-    let Some(base) = dest.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+    let base = dest_base(dest);
+    if base.is_empty() {
         return Vec::new();
-    };
+    }
     let Ok(entries) = fs::read_dir(dest_dir(dest)) else {
         return Vec::new();
     };
@@ -148,12 +239,24 @@ fn is_stage_name(name: &str, base: &str) -> bool {
 }
 
 fn open_unique(dir: &Path, base: &str) -> std::io::Result<(PathBuf, File)> {
+    create_unique(dir, base, |path| {
+        OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    })
+}
+
+/// Makes something new at a fresh stage file name `.<base><random digits>` in `dir`: `make`
+/// must fail with `AlreadyExists` when the name is taken.
+fn create_unique<T>(
+    dir: &Path,
+    base: &str,
+    mut make: impl FnMut(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
     let mut seed = random_seed();
     for _ in 0..100 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let path = dir.join(format!(".{base}{}", seed >> 33));
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-            Ok(f) => return Ok((path, f)),
+        match make(&path) {
+            Ok(made) => return Ok((path, made)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
@@ -168,19 +271,20 @@ fn random_seed() -> u64 {
     h.finish()
 }
 
-/// How dest differs from what it should become (empty when in sync), and what it is now
-/// (`None` when it does not exist).
+/// How dest differs from the stage file and the attributes it should get (empty when in
+/// sync), and dest's own attributes (`None` when it does not exist).
 pub(crate) fn differences(
     dest: &Path,
-    contents: &[u8],
+    stage: &Path,
     attrs: &Attributes,
-) -> Result<(Vec<Difference>, Option<Previous>), ApplyError> {
+) -> Result<(Vec<Difference>, Option<Attributes>), ApplyError> {
+    let read_dest_err = |source| ApplyError::ReadDest { path: dest.to_path_buf(), source };
     let meta = match fs::metadata(dest) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((vec![Difference::Missing], None))
         }
-        Err(source) => return Err(ApplyError::ReadDest { path: dest.to_path_buf(), source }),
+        Err(source) => return Err(read_dest_err(source)),
     };
     let mut diffs = Vec::new();
     if meta.uid() != attrs.uid {
@@ -192,42 +296,164 @@ pub(crate) fn differences(
     if meta.mode() & 0o7777 != attrs.mode {
         diffs.push(Difference::Mode { is: meta.mode() & 0o7777, should_be: attrs.mode });
     }
-    let current = fs::read(dest)
-        .map_err(|source| ApplyError::ReadDest { path: dest.to_path_buf(), source })?;
-    if current != contents {
+    let mut current = File::open(dest).map_err(read_dest_err)?;
+    let mut staged = File::open(stage)
+        .map_err(|source| ApplyError::WriteStage { path: stage.to_path_buf(), source })?;
+    if !same_bytes(&mut current, &mut staged).map_err(read_dest_err)? {
         diffs.push(Difference::Contents);
     }
     let was = Attributes { mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid() };
-    Ok((diffs, Some(Previous { contents: current, attrs: was })))
+    Ok((diffs, Some(was)))
 }
 
-/// What a dest was before it was replaced: its bytes, mode and owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Previous {
-    contents: Vec<u8>,
-    attrs: Attributes,
-}
-
-impl Previous {
-    pub fn contents(&self) -> &[u8] {
-        &self.contents
+/// Whether two files hold the same bytes: sizes first, then chunk by chunk.
+fn same_bytes(a: &mut File, b: &mut File) -> std::io::Result<bool> {
+    if a.metadata()?.len() != b.metadata()?.len() {
+        return Ok(false);
+    }
+    const COMPARED: usize = 64 * 1024;
+    let (mut in_a, mut in_b) = (vec![0; COMPARED], vec![0; COMPARED]);
+    loop {
+        let n = read_full(a, &mut in_a)?;
+        if read_full(b, &mut in_b)? != n || in_a[..n] != in_b[..n] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
     }
 }
 
-/// Puts `previous` back as `dest`, staged and renamed like any new file (no check: it is
-/// what was there).
-pub fn restore(dest: &Path, previous: &Previous) -> Result<(), ApplyError> {
-    let stage = StageFile::create(dest, &previous.contents, &previous.attrs)?;
-    let result = stage.replace(dest, &previous.attrs);
-    stage.remove();
-    result
+/// Reads until `buf` is full or the file ends; returns how much was read.
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
-/// A unified diff of dest's current contents against the new ones (`-noop`).
-pub(crate) fn unified_diff(dest: &Path, contents: &[u8]) -> String {
+/// What a dest was before it was replaced, kept beside it under a stage file name until the
+/// server has loaded the new one: a hard link to the old file (nothing is copied), or a copy
+/// where a link cannot be made (a symlinked dest, a filesystem without links, a file this
+/// user may not link). Dropping it removes it; [`restore`] renames it back over dest.
+///
+/// Its modification time is set to when it was kept, so that [`remove_stale_stage_files`]
+/// (which a confd runs with its start time) leaves it alone.
+#[derive(Debug)]
+pub struct Previous {
+    path: PathBuf,
+    attrs: Attributes,
+    /// Renamed back over dest: there is nothing left to remove.
+    restored: bool,
+}
+
+impl PartialEq for Previous {
+    fn eq(&self, other: &Previous) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for Previous {}
+
+impl Previous {
+    fn keep(dest: &Path, attrs: Attributes) -> Result<Previous, ApplyError> {
+        let keep_err = |source| ApplyError::KeepPrevious { dest: dest.to_path_buf(), source };
+        let (dir, base) = (dest_dir(dest), dest_base(dest));
+        let is_symlink = fs::symlink_metadata(dest).is_ok_and(|m| m.file_type().is_symlink());
+        let linked = if is_symlink {
+            None
+        } else {
+            create_unique(&dir, &base, |path| fs::hard_link(dest, path)).ok()
+        };
+        let path = match linked {
+            Some((path, ())) => path,
+            None => copy_beside(dest, &attrs).map_err(keep_err)?,
+        };
+        Ok(Previous { path, attrs, restored: false })
+    }
+
+    /// The bytes dest had.
+    pub fn contents(&self) -> std::io::Result<Vec<u8>> {
+        fs::read(&self.path)
+    }
+
+    /// Where it is kept.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn mark_kept_since_now(&self) {
+        if let Ok(f) = File::open(&self.path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+
+    /// Makes this a copy if it is a link to what `dest` is now.
+    fn unlink_from(&mut self, dest: &Path) -> std::io::Result<()> {
+        let (Ok(kept), Ok(now)) = (fs::metadata(&self.path), fs::metadata(dest)) else {
+            return Ok(());
+        };
+        if (kept.dev(), kept.ino()) != (now.dev(), now.ino()) {
+            return Ok(());
+        }
+        let copy = copy_beside(&self.path, &self.attrs)?;
+        let _ = fs::remove_file(&self.path);
+        self.path = copy;
+        Ok(())
+    }
+}
+
+impl Drop for Previous {
+    fn drop(&mut self) {
+        if !self.restored {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Copies `from` to a fresh stage file name beside it, with `attrs` (owner best effort).
+fn copy_beside(from: &Path, attrs: &Attributes) -> std::io::Result<PathBuf> {
+    let mut source = File::open(from)?;
+    let (path, mut copy) = open_unique(&dest_dir(from), &dest_base(from))?;
+    let copied = std::io::copy(&mut source, &mut copy)
+        .and_then(|_| copy.sync_all())
+        .and_then(|()| fs::set_permissions(&path, fs::Permissions::from_mode(attrs.mode)));
+    if let Err(e) = copied {
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
+    let _ = std::os::unix::fs::chown(&path, Some(attrs.uid), Some(attrs.gid));
+    Ok(path)
+}
+
+/// Puts `previous` back as `dest`: renamed over it, or written into it where dest is a bind
+/// mount (no check: it is what was there).
+pub fn restore(dest: &Path, mut previous: Previous) -> Result<(), ApplyError> {
+    let replace_err = |source| ApplyError::Replace { dest: dest.to_path_buf(), source };
+    match rename_into_place(&previous.path, dest) {
+        Ok(()) => {
+            previous.restored = true;
+            Ok(())
+        }
+        Err(e) if is_busy(&e) => {
+            write_in_place(dest, &previous.path, &previous.attrs).map_err(replace_err)
+        }
+        Err(e) => Err(replace_err(e)),
+    }
+}
+
+/// A unified diff of dest's current contents against the stage file's (`-noop`).
+pub(crate) fn unified_diff(dest: &Path, stage: &Path) -> String {
     let old = fs::read(dest).unwrap_or_default();
+    let new = fs::read(stage).unwrap_or_default();
     let old = String::from_utf8_lossy(&old);
-    let new = String::from_utf8_lossy(contents);
+    let new = String::from_utf8_lossy(&new);
     if old == new {
         return String::new();
     }

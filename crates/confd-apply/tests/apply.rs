@@ -9,10 +9,9 @@ use confd_apply::{
     apply, run_command, ApplyError, CommandError, Difference, Options, Outcome, Request,
 };
 
-fn req<'a>(dest: &'a Path, contents: &'a [u8]) -> Request<'a> {
+fn req(dest: &Path) -> Request<'_> {
     Request {
         dest,
-        contents,
         mode: None,
         uid: None,
         gid: None,
@@ -40,7 +39,7 @@ fn stray_files(dir: &Path, keep: &[&str]) -> Vec<String> {
 fn creates_a_missing_dest_with_mode_0644() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("nginx.conf");
-    let out = apply(&req(&dest, b"hello\n")).unwrap();
+    let out = apply(&req(&dest), b"hello\n").unwrap();
     assert_eq!(
         out,
         Outcome::Updated {
@@ -58,12 +57,12 @@ fn creates_a_missing_dest_with_mode_0644() {
 fn same_bytes_mode_and_owner_is_in_sync_and_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("a.conf");
-    apply(&req(&dest, b"x")).unwrap();
+    apply(&req(&dest), b"x").unwrap();
     let before = fs::metadata(&dest).unwrap().modified().unwrap();
     let marker = dir.path().join("CHECKED");
     let check = format!("touch {}", marker.display());
-    let r = Request { check_cmd: Some(&check), ..req(&dest, b"x") };
-    assert_eq!(apply(&r).unwrap(), Outcome::InSync);
+    let r = Request { check_cmd: Some(&check), ..req(&dest) };
+    assert_eq!(apply(&r, b"x").unwrap(), Outcome::InSync);
     assert_eq!(fs::metadata(&dest).unwrap().modified().unwrap(), before);
     assert!(!marker.exists(), "no command runs when in sync");
 }
@@ -74,14 +73,14 @@ fn keeps_an_existing_dests_mode_unless_one_is_given() {
     let dest = dir.path().join("a.conf");
     fs::write(&dest, "old").unwrap();
     fs::set_permissions(&dest, fs::Permissions::from_mode(0o600)).unwrap();
-    apply(&req(&dest, b"new")).unwrap();
+    apply(&req(&dest), b"new").unwrap();
     assert_eq!(mode_of(&dest), 0o600);
-    let out = apply(&Request { mode: Some(0o640), ..req(&dest, b"new") }).unwrap();
+    let out = apply(&Request { mode: Some(0o640), ..req(&dest) }, b"new").unwrap();
     let Outcome::Updated { differences, check_output: None, previous: Some(previous) } = out else {
         panic!("{out:?}")
     };
     assert_eq!(differences, vec![Difference::Mode { is: 0o600, should_be: 0o640 }]);
-    assert_eq!(previous.contents(), b"new");
+    assert_eq!(previous.contents().unwrap(), b"new");
     assert_eq!(mode_of(&dest), 0o640);
 }
 
@@ -91,24 +90,115 @@ fn restore_puts_back_the_previous_bytes_and_mode() {
     let dest = dir.path().join("a.conf");
     fs::write(&dest, "loaded by the server\n").unwrap();
     fs::set_permissions(&dest, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = apply(&Request { mode: Some(0o644), ..req(&dest, b"new\n") }).unwrap();
+    let out = apply(&Request { mode: Some(0o644), ..req(&dest) }, b"new\n").unwrap();
     let Outcome::Updated { previous: Some(previous), .. } = out else { panic!("{out:?}") };
     assert_eq!(fs::read(&dest).unwrap(), b"new\n");
-    confd_apply::restore(&dest, &previous).unwrap();
+    confd_apply::restore(&dest, previous).unwrap();
     assert_eq!(fs::read(&dest).unwrap(), b"loaded by the server\n");
     assert_eq!(mode_of(&dest), 0o640);
     assert!(stray_files(dir.path(), &["a.conf"]).is_empty(), "no stage file is left");
 }
 
 #[test]
+fn the_previous_dest_is_kept_as_a_link_not_a_copy_and_restored_by_rename() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    fs::write(&dest, "old\n").unwrap();
+    let old_inode = fs::metadata(&dest).unwrap().ino();
+    let before_apply = std::time::SystemTime::now() - Duration::from_secs(1);
+    let out = apply(&req(&dest), b"new\n").unwrap();
+    let Outcome::Updated { previous: Some(previous), .. } = out else { panic!("{out:?}") };
+    assert_eq!(fs::metadata(previous.path()).unwrap().ino(), old_inode, "a link to the old file");
+    assert_eq!(previous.path().parent(), Some(dir.path()));
+    // A confd started before this one kept it leaves it alone (it is not an earlier run's).
+    assert!(confd_apply::remove_stale_stage_files(&dest, before_apply).is_empty());
+    assert!(previous.path().exists());
+    confd_apply::restore(&dest, previous).unwrap();
+    assert_eq!(fs::metadata(&dest).unwrap().ino(), old_inode, "the old file itself is back");
+    assert_eq!(fs::read(&dest).unwrap(), b"old\n");
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty());
+}
+
+#[test]
+fn dropping_the_previous_dest_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    fs::write(&dest, "old\n").unwrap();
+    let out = apply(&req(&dest), b"new\n").unwrap();
+    assert_eq!(stray_files(dir.path(), &["a.conf"]).len(), 1, "the previous dest, kept");
+    drop(out);
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty());
+    assert_eq!(fs::read(&dest).unwrap(), b"new\n");
+}
+
+#[test]
+fn a_symlinked_dest_is_kept_as_a_copy_of_what_it_pointed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.conf");
+    let dest = dir.path().join("link.conf");
+    fs::write(&target, "target\n").unwrap();
+    std::os::unix::fs::symlink(&target, &dest).unwrap();
+    let out = apply(&req(&dest), b"new\n").unwrap();
+    let Outcome::Updated { previous: Some(previous), .. } = out else { panic!("{out:?}") };
+    assert!(fs::symlink_metadata(previous.path()).unwrap().file_type().is_file());
+    confd_apply::restore(&dest, previous).unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), b"target\n");
+    assert_eq!(fs::read(&target).unwrap(), b"target\n");
+}
+
+#[test]
+fn contents_written_in_pieces_are_compared_file_to_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("big.conf");
+    // Larger than one comparison chunk, differing only in the last byte.
+    let mut old: Vec<u8> = (0..300_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    fs::write(&dest, &old).unwrap();
+    let r = req(&dest);
+    let stage_pieces = |contents: &[u8]| {
+        let mut staged = confd_apply::Staged::create(&r).unwrap();
+        for piece in contents.chunks(7_001) {
+            staged.write_all(piece).unwrap();
+        }
+        staged.apply().unwrap()
+    };
+    assert_eq!(stage_pieces(&old), Outcome::InSync);
+    *old.last_mut().unwrap() = b'!';
+    let Outcome::Updated { differences, .. } = stage_pieces(&old) else { panic!() };
+    assert_eq!(differences, vec![Difference::Contents]);
+    assert_eq!(fs::read(&dest).unwrap(), old);
+    old.push(b'\n');
+    assert!(matches!(stage_pieces(&old), Outcome::Updated { .. }), "a longer file differs");
+    assert_eq!(fs::read(&dest).unwrap(), old);
+}
+
+#[test]
+fn a_stage_file_dropped_before_it_is_applied_is_removed_unless_kept() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    fs::write(&dest, "live\n").unwrap();
+    let r = req(&dest);
+    let mut staged = confd_apply::Staged::create(&r).unwrap();
+    staged.write_all(b"half a ren").unwrap();
+    assert!(staged.path().exists());
+    drop(staged);
+    assert!(stray_files(dir.path(), &["a.conf"]).is_empty());
+    let kept = Request { options: Options { keep_stage_file: true, ..Options::default() }, ..r };
+    let staged = confd_apply::Staged::create(&kept).unwrap();
+    let path = staged.path().to_path_buf();
+    drop(staged);
+    assert!(path.exists(), "-keep-stage-file keeps it");
+    assert_eq!(fs::read(&dest).unwrap(), b"live\n");
+}
+
+#[test]
 fn check_cmd_sees_the_stage_file_beside_dest_and_its_output_is_returned() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("nginx.conf");
-    let r = Request {
-        check_cmd: Some("echo checking {{.src}}; cat {{.src}}"),
-        ..req(&dest, b"new body")
-    };
-    let Outcome::Updated { check_output: Some(out), .. } = apply(&r).unwrap() else {
+    let r = Request { check_cmd: Some("echo checking {{.src}}; cat {{.src}}"), ..req(&dest) };
+    let Outcome::Updated { check_output: Some(out), .. } = apply(&r, b"new body").unwrap() else {
         panic!("not updated")
     };
     let staged = out.lines().next().unwrap().strip_prefix("checking ").unwrap();
@@ -124,9 +214,8 @@ fn failing_check_leaves_dest_untouched_and_removes_the_stage_file() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("nginx.conf");
     fs::write(&dest, "good config").unwrap();
-    let r =
-        Request { check_cmd: Some("echo 'syntax error' >&2; exit 3"), ..req(&dest, b"bad config") };
-    let err = apply(&r).unwrap_err();
+    let r = Request { check_cmd: Some("echo 'syntax error' >&2; exit 3"), ..req(&dest) };
+    let err = apply(&r, b"bad config").unwrap_err();
     let ApplyError::Check(CommandError::Failed { status, output }) = &err else {
         panic!("{err:?}")
     };
@@ -145,10 +234,10 @@ fn a_hung_check_is_killed_at_its_timeout_and_dest_stays() {
     let r = Request {
         check_cmd: Some("sleep 30 & sleep 30"),
         check_timeout: Duration::from_millis(300),
-        ..req(&dest, b"new")
+        ..req(&dest)
     };
     let started = Instant::now();
-    let err = apply(&r).unwrap_err();
+    let err = apply(&r, b"new").unwrap_err();
     assert!(matches!(err, ApplyError::Check(CommandError::TimedOut { .. })), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "the whole process group was killed");
     assert_eq!(fs::read_to_string(&dest).unwrap(), "old");
@@ -163,9 +252,11 @@ fn noop_reports_a_diff_and_changes_nothing() {
     let r = Request {
         check_cmd: Some("touch {{.src}}.checked"),
         options: Options { noop: true, ..Options::default() },
-        ..req(&dest, b"one\nthree\n")
+        ..req(&dest)
     };
-    let Outcome::WouldChange { diff, .. } = apply(&r).unwrap() else { panic!("expected a change") };
+    let Outcome::WouldChange { diff, .. } = apply(&r, b"one\nthree\n").unwrap() else {
+        panic!("expected a change")
+    };
     assert!(diff.contains("-two\n") && diff.contains("+three\n"), "{diff}");
     assert_eq!(fs::read_to_string(&dest).unwrap(), "one\ntwo\n");
     assert!(stray_files(dir.path(), &["a.conf"]).is_empty(), "no check ran, no stage file left");
@@ -178,9 +269,9 @@ fn sync_only_replaces_without_running_the_check() {
     let r = Request {
         check_cmd: Some("exit 1"),
         options: Options { sync_only: true, ..Options::default() },
-        ..req(&dest, b"new")
+        ..req(&dest)
     };
-    assert!(matches!(apply(&r).unwrap(), Outcome::Updated { check_output: None, .. }));
+    assert!(matches!(apply(&r, b"new").unwrap(), Outcome::Updated { check_output: None, .. }));
     assert_eq!(fs::read_to_string(&dest).unwrap(), "new");
 }
 
@@ -191,9 +282,9 @@ fn keep_stage_file_leaves_it_when_no_rename_happened() {
     let r = Request {
         check_cmd: Some("exit 1"),
         options: Options { keep_stage_file: true, ..Options::default() },
-        ..req(&dest, b"new")
+        ..req(&dest)
     };
-    assert!(apply(&r).is_err());
+    assert!(apply(&r, b"new").is_err());
     let left = stray_files(dir.path(), &[]);
     assert_eq!(left.len(), 1);
     assert!(left[0].starts_with(".a.conf"));
@@ -203,7 +294,7 @@ fn keep_stage_file_leaves_it_when_no_rename_happened() {
 fn a_missing_dest_directory_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("nope/a.conf");
-    let err = apply(&req(&dest, b"x")).unwrap_err();
+    let err = apply(&req(&dest), b"x").unwrap_err();
     assert!(matches!(err, ApplyError::Stage { .. }));
     assert!(err.to_string().starts_with(&format!(
         "cannot create stage file in {}",
@@ -242,7 +333,7 @@ fn a_read_only_dest_is_an_error_and_stays_untouched() {
         eprintln!("skipped: running as root on a filesystem without chattr +i support");
         return;
     };
-    let result = apply(&req(&dest, b"new"));
+    let result = apply(&req(&dest), b"new");
     undo();
     let err = result.unwrap_err();
     assert!(matches!(err, ApplyError::Replace { .. } | ApplyError::Stage { .. }), "{err:?}");
@@ -257,7 +348,7 @@ fn a_symlinked_dest_is_replaced_by_a_file_and_the_target_kept() {
     let dest = dir.path().join("link.conf");
     fs::write(&target, "target").unwrap();
     std::os::unix::fs::symlink(&target, &dest).unwrap();
-    apply(&req(&dest, b"new")).unwrap();
+    apply(&req(&dest), b"new").unwrap();
     assert!(!fs::symlink_metadata(&dest).unwrap().file_type().is_symlink());
     assert_eq!(fs::read_to_string(&target).unwrap(), "target");
     assert_eq!(fs::read_to_string(&dest).unwrap(), "new");
@@ -292,8 +383,8 @@ fn a_crash_between_stage_and_rename_leaves_dest_whole() {
 fn crash_child() {
     let dest =
         PathBuf::from(std::env::var_os("CONFD_APPLY_CRASH_DEST").expect("run by the crash test"));
-    let r = Request { check_cmd: Some("kill -9 $PPID; sleep 5"), ..req(&dest, b"new config\n") };
-    let _ = apply(&r);
+    let r = Request { check_cmd: Some("kill -9 $PPID; sleep 5"), ..req(&dest) };
+    let _ = apply(&r, b"new config\n");
     unreachable!("the check command kills this process");
 }
 
@@ -310,9 +401,9 @@ fn cancelling_kills_a_running_check_and_leaves_dest() {
             cancel.cancel();
         })
     };
-    let r = Request { check_cmd: Some("sleep 30"), cancel: Some(&cancel), ..req(&dest, b"new") };
+    let r = Request { check_cmd: Some("sleep 30"), cancel: Some(&cancel), ..req(&dest) };
     let started = Instant::now();
-    let err = apply(&r).unwrap_err();
+    let err = apply(&r, b"new").unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, ApplyError::Check(CommandError::Cancelled { .. })), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -340,9 +431,14 @@ fn a_bind_mounted_dest_is_written_in_place() {
         eprintln!("skipped: cannot bind-mount here (needs root with mount rights)");
         return;
     }
-    let result = apply(&req(&dest, b"new\n"));
+    let result = apply(&req(&dest), b"new\n");
     let _ = std::process::Command::new("umount").arg(&dest).status();
-    assert!(matches!(result, Ok(Outcome::Updated { .. })), "{result:?}");
+    let Ok(Outcome::Updated { previous: Some(previous), .. }) = result else {
+        panic!("{result:?}")
+    };
     assert_eq!(fs::read_to_string(&source).unwrap(), "new\n", "written through the mount");
+    // Written in place, dest's old bytes survive only in a copy, not a link to dest.
+    assert_eq!(previous.contents().unwrap(), b"old\n");
+    drop(previous);
     assert!(stray_files(dir.path(), &["source", "hosts"]).is_empty());
 }

@@ -331,7 +331,7 @@ impl Driver {
     fn roll_back(&mut self, id: ResourceId) {
         let dest = &self.resources[id].dest;
         match self.unconfirmed[id].take() {
-            Some(Some(previous)) => match confd_apply::restore(dest, &previous) {
+            Some(Some(previous)) => match confd_apply::restore(dest, previous) {
                 Ok(()) => log::warning!(
                     "{}: the reload failed: put back the previous {}, which the server runs",
                     self.resources[id].path.display(),

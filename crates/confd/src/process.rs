@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request};
+use confd_apply::{apply, run_command, Cancel, Difference, Options, Outcome, Request, Staged};
 use confd_core::funcs::safe::Rejections;
 use confd_core::funcs::{confd_funcs_for, Host, RootListing, RootNotes};
 use confd_core::membership::Membership;
@@ -102,8 +102,9 @@ pub struct Live {
 }
 
 /// Renders one resource and applies it to its dest (stage, compare, check, swap); logs as
-/// confd does. A push resource's render must be a valid membership document; dest gets its
-/// JSON, and the membership is returned for the push. A failure is logged and returned.
+/// confd does. The render streams into the stage file. A push resource's render must be a
+/// valid membership document; dest gets its JSON, and the membership is returned for the
+/// push. A failure is logged and returned.
 pub fn process(
     res: &TemplateResource,
     values: &dyn Values,
@@ -114,17 +115,28 @@ pub fn process(
         log::error!("{failure}");
         failure
     };
-    let contents = render(res, values, settings).map_err(fail)?;
-    let (contents, live) = match res.push {
-        None => (contents, None),
-        Some(_) => {
-            let live = membership(res, &contents, values.revision()).map_err(fail)?;
-            (live.membership.to_json().into_bytes(), Some(live))
+    let request = request_for(res, settings);
+    let transient = |e: confd_apply::ApplyError| (e.to_string(), Fault::Transient);
+    match res.push {
+        None => {
+            let render = Render::prepare(res, values, settings).map_err(fail)?;
+            let mut staged = Staged::create(&request).map_err(transient).map_err(fail)?;
+            render.execute(res, settings, &mut staged).map_err(fail)?;
+            let processed = apply_to_dest(res, settings, || staged.apply()).map_err(fail)?;
+            Ok((processed, None))
         }
-    };
-    let processed =
-        apply_to_dest(res, &contents, settings).map_err(|m| fail((m, Fault::Transient)))?;
-    Ok((processed, live))
+        Some(_) => {
+            let mut text = Vec::new();
+            Render::prepare(res, values, settings)
+                .and_then(|render| render.execute(res, settings, &mut text))
+                .map_err(fail)?;
+            let live = membership(res, &text, values.revision()).map_err(fail)?;
+            let json = live.membership.to_json();
+            let processed =
+                apply_to_dest(res, settings, || apply(&request, json.as_bytes())).map_err(fail)?;
+            Ok((processed, Some(live)))
+        }
+    }
 }
 
 /// A push resource's rendered text as a membership: any line that is not valid rejects the
@@ -143,14 +155,9 @@ fn membership(res: &TemplateResource, text: &[u8], revision: u64) -> Result<Live
     Ok(Live { membership, revision })
 }
 
-fn apply_to_dest(
-    res: &TemplateResource,
-    contents: &[u8],
-    settings: &Settings,
-) -> Result<Processed, String> {
-    let request = Request {
+fn request_for<'a>(res: &'a TemplateResource, settings: &'a Settings) -> Request<'a> {
+    Request {
         dest: &res.dest,
-        contents,
         mode: res.mode,
         uid: res.uid,
         gid: res.gid,
@@ -158,9 +165,17 @@ fn apply_to_dest(
         check_timeout: effective_timeout(res.check_cmd_timeout),
         options: settings.options,
         cancel: Some(&settings.cancel),
-    };
+    }
+}
+
+/// Runs the compare-check-swap of a staged dest and logs what it found, as confd does.
+fn apply_to_dest(
+    res: &TemplateResource,
+    settings: &Settings,
+    apply: impl FnOnce() -> Result<Outcome, confd_apply::ApplyError>,
+) -> Result<Processed, (String, Fault)> {
     log::debug!("Comparing candidate config to {}", res.dest.display());
-    match apply(&request) {
+    match apply() {
         Ok(Outcome::InSync) => {
             if settings.options.noop {
                 log::warning!("Noop mode enabled. {} will not be modified", res.dest.display());
@@ -194,59 +209,89 @@ fn apply_to_dest(
             // The check only runs for a dest that differs (confd logs this before checking).
             log::info!("Target config {} out of sync", res.dest.display());
             log::error!("{:?}", e.output());
-            Err(format!("Config check failed for {}: {e}", res.dest.display()))
+            let message = format!("Config check failed for {}: {e}", res.dest.display());
+            Err((message, Fault::Transient))
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err((e.to_string(), Fault::Transient)),
     }
 }
 
-/// Fetches the resource's keys and renders its template; errors name the template file and
-/// (through the engine) its line, column and the failing call. Keys that are not in clean
-/// form and entries the checking functions reject are left out and reported once.
-fn render(
-    res: &TemplateResource,
-    values: &dyn Values,
-    settings: &Settings,
-) -> Result<Vec<u8>, (String, Fault)> {
-    log::debug!("Retrieving keys from store");
-    log::debug!("Key prefix set to {}", res.prefix);
-    let ResourceStore { store, left_out } = values.store(res).map_err(|e| (e, Fault::Transient))?;
-    let mut notices = left_out;
-    let text = match std::fs::read(&res.src) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err((format!("Missing template: {}", res.src.display()), Fault::Input))
-        }
-        Err(e) => {
-            let message = format!("cannot read template {}: {e}", res.src.display());
-            return Err((message, Fault::Transient));
-        }
-    };
-    log::debug!("Compiling source template {}", res.src.display());
-    let name = base_name(&res.src);
-    let rejections = Rejections::new();
-    let root_notes = RootNotes::default();
-    let funcs = confd_funcs_for(
-        store,
-        settings.host.clone(),
-        rejections.clone(),
-        settings.root_listing,
-        root_notes.clone(),
-    );
-    let budget = res.render_timeout.unwrap_or(settings.render_timeout);
-    let tmpl = gotmpl::Template::new(&name)
-        .with_limits(render_limits(budget, &settings.cancel))
-        .funcs(funcs)
-        .parse_bytes(&text)
-        .map_err(|e| {
-            (format!("Unable to process template {}, {e}", res.src.display()), Fault::Input)
-        })?;
-    let rendered =
-        tmpl.execute_bytes(&gotmpl::Value::Missing).map_err(|e| (e.to_string(), Fault::Input));
-    notices.extend(rejections.take().iter().map(|r| format!("{name}: {r}")));
-    notices.extend(root_notes.take().iter().map(|n| format!("{name}: {n}")));
-    settings.notices.report(&res.path, notices);
-    rendered
+/// A resource's template, parsed with the functions over its keys, ready to execute.
+struct Render {
+    tmpl: gotmpl::Template,
+    name: String,
+    /// Keys the store left out (not in clean form), reported with the render's own notices.
+    left_out: Vec<String>,
+    rejections: Rejections,
+    root_notes: RootNotes,
+}
+
+impl Render {
+    /// Fetches the resource's keys and parses its template; errors name the template file
+    /// and (through the engine) its line and column.
+    fn prepare(
+        res: &TemplateResource,
+        values: &dyn Values,
+        settings: &Settings,
+    ) -> Result<Render, (String, Fault)> {
+        log::debug!("Retrieving keys from store");
+        log::debug!("Key prefix set to {}", res.prefix);
+        let ResourceStore { store, left_out } =
+            values.store(res).map_err(|e| (e, Fault::Transient))?;
+        let text = match std::fs::read(&res.src) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err((format!("Missing template: {}", res.src.display()), Fault::Input))
+            }
+            Err(e) => {
+                let message = format!("cannot read template {}: {e}", res.src.display());
+                return Err((message, Fault::Transient));
+            }
+        };
+        log::debug!("Compiling source template {}", res.src.display());
+        let name = base_name(&res.src);
+        let rejections = Rejections::new();
+        let root_notes = RootNotes::default();
+        let funcs = confd_funcs_for(
+            store,
+            settings.host.clone(),
+            rejections.clone(),
+            settings.root_listing,
+            root_notes.clone(),
+        );
+        let budget = res.render_timeout.unwrap_or(settings.render_timeout);
+        let tmpl = gotmpl::Template::new(&name)
+            .with_limits(render_limits(budget, &settings.cancel))
+            .funcs(funcs)
+            .parse_bytes(&text)
+            .map_err(|e| {
+                (format!("Unable to process template {}, {e}", res.src.display()), Fault::Input)
+            })?;
+        Ok(Render { tmpl, name, left_out, rejections, root_notes })
+    }
+
+    /// Executes the template into `to`; errors name the failing call. Keys that are not in
+    /// clean form and entries the checking functions reject are left out and reported once.
+    fn execute(
+        self,
+        res: &TemplateResource,
+        settings: &Settings,
+        to: &mut dyn std::io::Write,
+    ) -> Result<(), (String, Fault)> {
+        let executed = self.tmpl.execute_to(to, &gotmpl::Value::Missing).map_err(|e| {
+            let fault = match e.kind() {
+                gotmpl::ErrorKind::Write => Fault::Transient,
+                _ => Fault::Input,
+            };
+            (e.to_string(), fault)
+        });
+        let name = &self.name;
+        let mut notices = self.left_out;
+        notices.extend(self.rejections.take().iter().map(|r| format!("{name}: {r}")));
+        notices.extend(self.root_notes.take().iter().map(|n| format!("{name}: {n}")));
+        settings.notices.report(&res.path, notices);
+        executed
+    }
 }
 
 /// The engine's default limits, and an interrupt that stops the render when its time budget

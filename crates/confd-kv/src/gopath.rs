@@ -41,12 +41,20 @@ impl std::error::Error for PatternError {}
 /// Whether `clean(p) == p`, without building the cleaned path for the usual case: an
 /// absolute path whose every element is a name (not empty, `.` or `..`).
 pub fn is_clean(p: &str) -> bool {
-    if let Some(rest) = p.strip_prefix('/') {
-        if rest.is_empty() || rest.split('/').all(|e| !matches!(e, "" | "." | "..")) {
-            return true;
-        }
+    (p.starts_with('/') && every_element_is_a_name(p.as_bytes())) || clean(p) == p
+}
+
+/// Whether no `/` of `p` (an absolute path other than `/`) starts an element that is empty,
+/// `.` or `..`. One pass over the bytes: only a slash needs a closer look.
+fn every_element_is_a_name(p: &[u8]) -> bool {
+    if p == b"/" {
+        return true;
     }
-    clean(p) == p
+    let not_a_name = |after_slash: &[u8]| match after_slash {
+        [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..] => true,
+        _ => false,
+    };
+    p.iter().enumerate().all(|(i, &b)| b != b'/' || !not_a_name(&p[i + 1..]))
 }
 
 pub fn clean(p: &str) -> String {

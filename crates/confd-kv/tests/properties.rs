@@ -8,7 +8,8 @@ use confd_kv::{KvPair, PatternError, Store};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
-const SEGMENTS: &[&str] = &["a", "b", "ab", "a0", "a-b", "a.b", ".a", "-a", ".", "..", ""];
+const SEGMENTS: &[&str] =
+    &["a", "b", "ab", "a0", "a-b", "a.b", ".a", "-a", ".", "..", "...", "..a", ""];
 
 /// Keys and paths over a small alphabet, so that they often share prefixes, plus the odd
 /// cases memkv treats specially: relative paths, `//`, `.`, `..`, trailing slashes.

@@ -140,13 +140,24 @@ impl Store {
         if self.map.is_empty() {
             return Ok(());
         }
+        let prefix = gopath::literal_prefix(pattern);
+        let candidates = self
+            .map
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix));
+        if pattern.len() == prefix.len() + 1 && pattern.ends_with('*') {
+            // The usual `/dir/*` (always well formed): the star takes whatever follows the
+            // prefix, up to a `/`.
+            for (key, value) in candidates {
+                if !key[prefix.len()..].contains('/') {
+                    each(key, value);
+                }
+            }
+            return Ok(());
+        }
         // Go 1.19's Match reports a malformed pattern whatever the name, so one probe tells.
         gopath::path_match(pattern, "")?;
-        let prefix = gopath::literal_prefix(pattern);
-        for (key, value) in self.map.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)) {
-            if !key.starts_with(prefix) {
-                break;
-            }
+        for (key, value) in candidates {
             if gopath::path_match(pattern, key)? {
                 each(key, value);
             }

@@ -139,6 +139,18 @@ proptest! {
         prop_assert_eq!(store.gets(&pattern), naive_gets(&store, &pattern));
     }
 
+    /// The usual `/dir/*` takes a path of its own; it must agree with the general matcher,
+    /// trailing slash, `//` and a key equal to the directory included.
+    #[test]
+    fn a_trailing_star_pattern_equals_the_full_scan(
+        (keys, path) in keys_and_path(path_like()),
+        slash in any::<bool>(),
+    ) {
+        let store = build(&keys);
+        let pattern = if slash { format!("{path}/*") } else { format!("{path}*") };
+        prop_assert_eq!(store.gets(&pattern), naive_gets(&store, &pattern));
+    }
+
     #[test]
     fn ls_and_lsdir_equal_memkv_off_root((keys, path) in keys_and_path(path_like())) {
         let store = build(&keys);

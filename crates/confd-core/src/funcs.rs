@@ -32,6 +32,7 @@
 //! - Engine limits, visible only through `printf "%T"`: gotmpl has no `int64` or `uint16`
 //!   values, so `datetime.Unix` is an `int` and `net.SRV`'s `Port` reads back as a `uint`.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -114,7 +115,7 @@ fn kv_pairs_type() -> Type {
 }
 
 fn string_slice() -> Type {
-    Type::slice(Type::String)
+    Type::string_slice()
 }
 
 fn time_type() -> Type {
@@ -400,15 +401,15 @@ fn root_aware(
     confd
 }
 
-fn str_to_str(f: &mut Funcs, name: &str, imp: fn(&str) -> String) {
+fn str_to_str(f: &mut Funcs, name: &str, imp: fn(&str) -> Cow<'_, str>) {
     def(f, name, Signature::new(vec![Type::String], Type::String), move |a| {
-        Ok(Value::from(imp(arg_str(a, 0))))
+        Ok(Value::from(&*imp(arg_str(a, 0))))
     });
 }
 
 fn path_and_string_funcs(f: &mut Funcs) {
-    str_to_str(f, "base", gopath::base);
-    str_to_str(f, "dir", gopath::dir);
+    str_to_str(f, "base", |p| Cow::Borrowed(gopath::base_str(p)));
+    str_to_str(f, "dir", |p| Cow::Owned(gopath::dir(p)));
     let sig = Signature::new(vec![Type::String, Type::String], string_slice());
     def_bounded(f, "split", sig, |ctx, a| {
         let (s, sep) = (arg_str(a, 0), arg_str(a, 1));

@@ -135,7 +135,7 @@ pub fn base(p: &str) -> String {
 }
 
 /// [`base`] without allocating: the result borrows from `p` (or is a static `"."`/`"/"`).
-pub(crate) fn base_str(p: &str) -> &str {
+pub fn base_str(p: &str) -> &str {
     if p.is_empty() {
         return ".";
     }
@@ -240,7 +240,8 @@ pub fn path_match(pattern: &str, name: &str) -> Result<bool, PatternError> {
 /// The literal text at the start of `pattern`: everything before its first `*`, `?`, `[` or
 /// `\`. Every name that [`path_match`]es the pattern starts with it.
 pub(crate) fn literal_prefix(pattern: &str) -> &str {
-    match pattern.find(['*', '?', '[', '\\']) {
+    // The four are ASCII, so the byte index is a character boundary.
+    match pattern.bytes().position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
         Some(i) => &pattern[..i],
         None => pattern,
     }

@@ -47,6 +47,13 @@ impl Type {
         Type::Slice { name: None, elem: Arc::new(elem) }
     }
 
+    /// `[]string`, built once and shared: string lists are made on every `ls` or `getvs`.
+    pub fn string_slice() -> Type {
+        static STRING_SLICE: std::sync::LazyLock<Type> =
+            std::sync::LazyLock::new(|| Type::slice(Type::String));
+        STRING_SLICE.clone()
+    }
+
     pub fn named_slice(name: &str, elem: Type) -> Type {
         Type::Slice { name: Some(name.into()), elem: Arc::new(elem) }
     }
@@ -292,7 +299,7 @@ impl Value {
         S: Into<Arc<str>>,
     {
         let items = items.into_iter().map(|s| Value::String(s.into())).collect();
-        Value::typed_list(Type::slice(Type::String), items)
+        Value::typed_list(Type::string_slice(), items)
     }
 
     /// Builds a `map[string]interface {}`.

@@ -125,26 +125,16 @@ impl<'r> Staged<'r> {
         Ok(output)
     }
 
-    /// Renames the stage file over dest and fsyncs the directory, so that after a crash dest
-    /// is either the old or the new file. When dest is a bind mount (rename gives EBUSY, e.g.
-    /// `/etc/hosts` in a container) the contents are written in place instead, as confd does;
-    /// `previous` is made a copy first, as a link would change with dest.
+    /// Puts the stage file in dest's place (see [`install`]); `previous` is made a copy first
+    /// when dest is written in place, as a link would change with dest.
     fn replace(&mut self, previous: Option<&mut Previous>) -> Result<(), ApplyError> {
         let dest = self.req.dest;
-        let replace_err = |source| ApplyError::Replace { dest: dest.to_path_buf(), source };
-        match rename_into_place(&self.path, dest) {
-            Ok(()) => {
-                self.installed = true;
-                Ok(())
-            }
-            Err(e) if is_busy(&e) => {
-                if let Some(previous) = previous {
-                    previous.unlink_from(dest).map_err(replace_err)?;
-                }
-                write_in_place(dest, &self.path, &self.target).map_err(replace_err)
-            }
-            Err(e) => Err(replace_err(e)),
-        }
+        let installed = install(&self.path, dest, &self.target, || match previous {
+            Some(previous) => previous.unlink_from(dest),
+            None => Ok(()),
+        })?;
+        self.installed = installed == Installed::Renamed;
+        Ok(())
     }
 }
 
@@ -169,17 +159,38 @@ impl Drop for Staged<'_> {
     }
 }
 
-/// Renames `from` over `dest` and fsyncs dest's directory.
-fn rename_into_place(from: &Path, dest: &Path) -> std::io::Result<()> {
-    fs::rename(from, dest)?;
-    if let Ok(dir) = File::open(dest_dir(dest)) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+/// How a file was put in dest's place.
+#[derive(Debug, PartialEq, Eq)]
+enum Installed {
+    Renamed,
+    WrittenInPlace,
 }
 
-fn is_busy(e: &std::io::Error) -> bool {
-    e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error())
+/// Renames `from` over `dest` and fsyncs the directory, so that after a crash dest is either
+/// the old or the new file. When dest is a bind mount (rename gives EBUSY, e.g. `/etc/hosts`
+/// in a container), `from` is copied into dest instead, as confd does, after
+/// `before_in_place`.
+fn install(
+    from: &Path,
+    dest: &Path,
+    attrs: &Attributes,
+    before_in_place: impl FnOnce() -> std::io::Result<()>,
+) -> Result<Installed, ApplyError> {
+    let replace_err = |source| ApplyError::Replace { dest: dest.to_path_buf(), source };
+    match fs::rename(from, dest) {
+        Ok(()) => {
+            if let Ok(dir) = File::open(dest_dir(dest)) {
+                let _ = dir.sync_all();
+            }
+            Ok(Installed::Renamed)
+        }
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
+            before_in_place().map_err(replace_err)?;
+            write_in_place(dest, from, attrs).map_err(replace_err)?;
+            Ok(Installed::WrittenInPlace)
+        }
+        Err(e) => Err(replace_err(e)),
+    }
 }
 
 /// Copies `from` into `dest` itself (truncating it), for a dest that cannot be renamed over.
@@ -435,17 +446,9 @@ fn copy_beside(from: &Path, attrs: &Attributes) -> std::io::Result<PathBuf> {
 /// Puts `previous` back as `dest`: renamed over it, or written into it where dest is a bind
 /// mount (no check: it is what was there).
 pub fn restore(dest: &Path, mut previous: Previous) -> Result<(), ApplyError> {
-    let replace_err = |source| ApplyError::Replace { dest: dest.to_path_buf(), source };
-    match rename_into_place(&previous.path, dest) {
-        Ok(()) => {
-            previous.restored = true;
-            Ok(())
-        }
-        Err(e) if is_busy(&e) => {
-            write_in_place(dest, &previous.path, &previous.attrs).map_err(replace_err)
-        }
-        Err(e) => Err(replace_err(e)),
-    }
+    let installed = install(&previous.path, dest, &previous.attrs, || Ok(()))?;
+    previous.restored = installed == Installed::Renamed;
+    Ok(())
 }
 
 /// A unified diff of dest's current contents against the stage file's (`-noop`).

@@ -50,9 +50,11 @@ fn every_element_is_a_name(p: &[u8]) -> bool {
     if p == b"/" {
         return true;
     }
-    let not_a_name = |after_slash: &[u8]| match after_slash {
-        [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..] => true,
-        _ => false,
+    let not_a_name = |after_slash: &[u8]| {
+        matches!(
+            after_slash,
+            [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
+        )
     };
     p.iter().enumerate().all(|(i, &b)| b != b'/' || !not_a_name(&p[i + 1..]))
 }

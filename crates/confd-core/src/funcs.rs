@@ -354,8 +354,10 @@ fn memkv_funcs(f: &mut Funcs, store: Arc<Store>, root: RootListing, notes: RootN
     });
     let s = store.clone();
     def(f, "getvs", Signature::new(vec![Type::String], string_slice()).fallible(), move |a| {
-        let values = s.getvs(arg_str(a, 0)).map_err(|e| err(e.to_string()))?;
-        Ok(strings(values))
+        let values = s
+            .getvs_as(arg_str(a, 0), |v| Value::String(v.clone()), |v| v.as_str().unwrap_or(""))
+            .map_err(|e| err(e.to_string()))?;
+        Ok(Value::typed_list(string_slice(), values))
     });
     let s = store.clone();
     def(f, "exists", Signature::new(vec![Type::String], Type::Bool), move |a| {

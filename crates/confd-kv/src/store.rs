@@ -173,9 +173,24 @@ impl Store {
     ///
     /// As for [`gets`](Store::gets).
     pub fn getvs(&self, pattern: &str) -> Result<Vec<Arc<str>>, PatternError> {
+        self.getvs_as(pattern, Arc::clone, |value| value)
+    }
+
+    /// [`getvs`](Store::getvs) with each value made into a `T` (a template's value, say) as it
+    /// is found; `text` gives back the value a `T` was made from, to sort by.
+    ///
+    /// # Errors
+    ///
+    /// As for [`gets`](Store::gets).
+    pub fn getvs_as<T>(
+        &self,
+        pattern: &str,
+        make: impl Fn(&Arc<str>) -> T,
+        text: impl Fn(&T) -> &str,
+    ) -> Result<Vec<T>, PatternError> {
         let mut values = Vec::new();
-        self.each_match(pattern, |_, value| values.push(value.clone()))?;
-        values.sort_unstable();
+        self.each_match(pattern, |_, value| values.push(make(value)))?;
+        values.sort_unstable_by(|a, b| text(a).cmp(text(b)));
         Ok(values)
     }
 

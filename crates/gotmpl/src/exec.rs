@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::ast::*;
 use crate::builtins::{self, Builtin};
 use crate::error::Error;
-use crate::func::{FuncError, Function, Signature};
+use crate::func::{FuncError, Signature};
 use crate::gofmt;
 use crate::limits::{CallContext, Interrupt, TooLarge};
 use crate::output::Output;
@@ -607,12 +607,20 @@ impl<'t, 'o, 'w> State<'t, 'o, 'w> {
         if let Callee::Builtin(b @ (Builtin::And | Builtin::Or)) = callee {
             return self.eval_and_or(*b == Builtin::Or, dot, args, fin);
         }
-        let argv = self.eval_call_args(dot, sig, args, fin, num_in)?;
-        let arg_bytes = string_bytes(&argv);
         let ctx = self.call_context();
-        let result = match callee {
-            Callee::Builtin(b) => b.call(&ctx, &argv),
-            Callee::User(f) => call_user(f, &ctx, argv),
+        // Builtins take the arguments with their static types; a caller's function takes the
+        // values alone, gathered as such.
+        let (result, arg_bytes) = match callee {
+            Callee::Builtin(b) => {
+                let argv = self.eval_call_args(dot, sig, args, fin, num_in, |a| a)?;
+                (b.call(&ctx, &argv), string_bytes(argv.iter().map(|a| &a.v)))
+            }
+            Callee::User(f) => {
+                let argv = self.eval_call_args(dot, sig, args, fin, num_in, |a| a.v)?;
+                let bytes = string_bytes(argv.iter());
+                let result = f.call_in(&ctx, &argv);
+                (result.map(|v| RVal::elem(v, &f.signature().result)), bytes)
+            }
         };
         let checked = result.and_then(|v| Ok((self.check_result_size(&v.v)?, v)));
         match checked {
@@ -644,25 +652,26 @@ impl<'t, 'o, 'w> State<'t, 'o, 'w> {
         Ok(v)
     }
 
-    fn eval_call_args(
+    fn eval_call_args<T>(
         &mut self,
         dot: &RVal,
         sig: &Signature,
         args: &'t [Operand],
         fin: Option<RVal>,
         num_in: usize,
-    ) -> EResult<Vec<RVal>> {
+        keep: fn(RVal) -> T,
+    ) -> EResult<Vec<T>> {
         let mut argv = Vec::with_capacity(num_in);
         for (i, arg) in args.iter().enumerate() {
             let ty = sig.param(i).expect("arity checked");
-            argv.push(self.eval_arg(dot, Some(ty), arg)?);
+            argv.push(keep(self.eval_arg(dot, Some(ty), arg)?));
         }
         if let Some(f) = fin {
             let ty = match &sig.variadic {
                 Some(elem) if num_in > sig.params.len() => elem,
                 _ => &sig.params[num_in - 1],
             };
-            argv.push(self.validate_type(f, Some(ty))?);
+            argv.push(keep(self.validate_type(f, Some(ty))?));
         }
         Ok(argv)
     }
@@ -811,13 +820,7 @@ impl<'t, 'o, 'w> State<'t, 'o, 'w> {
     }
 }
 
-fn call_user(f: &Function, ctx: &CallContext, argv: Vec<RVal>) -> Result<RVal, FuncError> {
-    let values: Vec<Value> = argv.into_iter().map(|a| a.v).collect();
-    let result = f.call_in(ctx, &values)?;
-    Ok(RVal::elem(result, &f.signature().result))
-}
-
 /// Bytes of the string arguments of a call.
-fn string_bytes(argv: &[RVal]) -> usize {
-    argv.iter().map(|a| a.v.as_str().map_or(0, str::len)).fold(0, usize::saturating_add)
+fn string_bytes<'v>(argv: impl Iterator<Item = &'v Value>) -> usize {
+    argv.map(|v| v.as_str().map_or(0, str::len)).fold(0, usize::saturating_add)
 }

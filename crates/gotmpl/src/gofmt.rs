@@ -82,7 +82,12 @@ pub fn sprintln_bounded(args: &[Value], limit: usize) -> Result<String, TooLarge
 
 /// [`sprintf`] that stops, without allocating more, once the text would pass `limit` bytes.
 pub fn sprintf_bounded(format: &str, args: &[Value], limit: usize) -> Result<String, TooLarge> {
-    let mut p = Printer::bounded(String::new(), limit);
+    // Room for the usual result at once: the format and the text of string arguments.
+    let likely = args
+        .iter()
+        .map(|a| a.as_str().map_or(8, str::len))
+        .fold(format.len(), usize::saturating_add);
+    let mut p = Printer::bounded(String::with_capacity(likely.min(limit)), limit);
     p.do_printf(format, args);
     p.buf.into_result()
 }

@@ -16,7 +16,7 @@ use confd_core::funcs::SystemHost;
 use confd::backend::Backend;
 use confd::config::{Config, LogFormat, LogLevel};
 use confd::metrics::Metrics;
-use confd::process::Settings;
+use confd::process::{Settings, UntilExit};
 use confd::run::Source;
 use confd::{cli, config, log, run};
 use prometheus_client::registry::Registry;
@@ -184,6 +184,7 @@ fn start(config: &Config) -> ExitCode {
         } else {
             confd_core::funcs::RootListing::Confd
         },
+        until_exit: if raw.onetime { UntilExit::enabled() } else { UntilExit::default() },
     };
     if !raw.metrics_addr.is_empty() {
         let mut registry = Registry::default();

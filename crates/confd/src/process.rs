@@ -34,6 +34,44 @@ pub struct Settings {
     pub status: std::sync::Arc<confd_metrics::Status>,
     /// How `ls "/"` and `lsdir "/"` answer (`-fix-root-listing`).
     pub root_listing: RootListing,
+    /// `-onetime`: the last render's key store is left for the exit to release.
+    pub until_exit: UntilExit,
+}
+
+/// What `-onetime` leaves for the process's exit to release: the last render's template with
+/// its key store. Freeing a store one allocation at a time costs about 5 % of a run at
+/// 100,000 services (400,000 keys and values); the exit gives the memory back at once. Only
+/// the last render is kept: a render first frees the one kept before it, so memory peaks as
+/// it would if nothing were kept. Daemons keep nothing (`UntilExit::default()`).
+#[derive(Default)]
+pub struct UntilExit {
+    enabled: bool,
+    last: Mutex<Option<gotmpl::Template>>,
+}
+
+impl UntilExit {
+    /// Keeping the last render for the exit.
+    pub fn enabled() -> UntilExit {
+        UntilExit { enabled: true, last: Mutex::default() }
+    }
+
+    /// Frees the render kept so far.
+    fn free_kept(&self) {
+        drop(self.last.lock().unwrap_or_else(PoisonError::into_inner).take());
+    }
+
+    /// Keeps `done` when enabled; else frees it now.
+    fn keep(&self, done: gotmpl::Template) {
+        if self.enabled {
+            *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(done);
+        }
+    }
+
+    /// Called right before the process exits: the kept render is not freed piece by piece.
+    pub fn leave_to_exit(&self) {
+        let kept = self.last.lock().unwrap_or_else(PoisonError::into_inner).take();
+        std::mem::forget(kept);
+    }
 }
 
 /// Whose fault a failure is, which decides whether trying again without a change can help.
@@ -117,6 +155,7 @@ pub fn process(
     };
     let request = request_for(res, settings);
     let transient = |e: confd_apply::ApplyError| (e.to_string(), Fault::Transient);
+    settings.until_exit.free_kept();
     match res.push {
         None => {
             let render = Render::prepare(res, values, settings).map_err(fail)?;
@@ -290,6 +329,7 @@ impl Render {
         notices.extend(self.rejections.take().iter().map(|r| format!("{name}: {r}")));
         notices.extend(self.root_notes.take().iter().map(|n| format!("{name}: {n}")));
         settings.notices.report(&res.path, notices);
+        settings.until_exit.keep(self.tmpl);
         executed
     }
 }
@@ -360,4 +400,36 @@ fn log_differences(dest: &Path, differences: &[Difference]) {
 /// Go's `os.FileMode.String()` for permission bits: `-rw-r--r--`.
 fn go_mode(mode: u32) -> String {
     format!("-{}", confd_core::resource::rwx(mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gotmpl::{Function, Signature, Type, Value};
+
+    /// A template holding `witness`, as a render's template holds its key store.
+    fn holding(witness: &Arc<()>) -> gotmpl::Template {
+        let held = witness.clone();
+        let f = Function::new(Signature::new(vec![], Type::String), move |_| {
+            let _ = &held;
+            Ok(Value::from(""))
+        });
+        gotmpl::Template::new("t").func("held", f)
+    }
+
+    #[test]
+    fn until_exit_keeps_only_the_last_render_and_daemons_keep_none() {
+        let witness = Arc::new(());
+        let onetime = UntilExit::enabled();
+        onetime.keep(holding(&witness));
+        assert_eq!(Arc::strong_count(&witness), 2, "kept for the exit");
+        onetime.free_kept();
+        assert_eq!(Arc::strong_count(&witness), 1, "freed before the next render");
+        let daemon = UntilExit::default();
+        daemon.keep(holding(&witness));
+        assert_eq!(Arc::strong_count(&witness), 1, "a daemon frees at once");
+        onetime.keep(holding(&witness));
+        onetime.leave_to_exit();
+        assert_eq!(Arc::strong_count(&witness), 2, "left to the exit, not freed");
+    }
 }

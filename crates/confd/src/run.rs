@@ -181,6 +181,7 @@ pub fn onetime(source: &Source, backend: &Backend, settings: &Settings) -> ExitC
     let mut driver = Driver::once(resources, settings);
     driver.render_all_now();
     let report = run_due(&mut driver, backend, settings);
+    settings.until_exit.leave_to_exit();
     if let Ok(Event::Stop(sig)) = rx.try_recv() {
         return fatal(format!("Captured {sig} before all resources were processed. Exiting..."));
     }

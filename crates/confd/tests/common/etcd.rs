@@ -148,6 +148,26 @@ pub fn errors(stderr: &str) -> Vec<String> {
     all
 }
 
+/// Whether each outage was logged once: no ERROR or FATAL line follows another without a watch
+/// connected in between ("Watching etcd at …" or "Watch moved to etcd at …"). A cluster that
+/// comes back and then loses its leader again (a re-election after a member resumes) is a
+/// second outage, and is logged again.
+pub fn outages_logged_once_each(stderr: &str) -> bool {
+    let mut in_outage = false;
+    for line in stderr.lines() {
+        if line.contains("]: ERROR ") || line.contains("]: FATAL ") {
+            if std::mem::replace(&mut in_outage, true) {
+                return false;
+            }
+        } else if line.contains("]: INFO Watching etcd at ")
+            || line.contains("]: INFO Watch moved to etcd at ")
+        {
+            in_outage = false;
+        }
+    }
+    true
+}
+
 /// Distinct ERROR/FATAL messages (`-onetime` logs the last failure again as FATAL, as confd).
 pub fn distinct_errors(stderr: &str) -> Vec<String> {
     let mut all = errors(stderr);

@@ -8,11 +8,15 @@
 //!    `include`s in `nginx -t -c {{.src}}` resolve, and the final rename stays in one
 //!    filesystem); the caller writes the new contents into it as they are made (a render
 //!    streams into it, so a large file is never held whole in memory);
-//! 2. set its mode and owner, and compare with dest (permission bits, owner, then the bytes,
-//!    file to file: sizes first, then chunk by chunk); if equal, nothing else happens;
+//!    Each piece written is compared with dest's bytes at the same offset as it is written;
+//!    once they differ (or there is no dest), a background thread starts writing the stage
+//!    file to disk;
+//! 2. set its mode and owner, and compare with dest (permission bits, owner, then the bytes:
+//!    what the comparison as written found, or where it could not tell, file to file); if
+//!    equal, nothing else happens;
 //! 3. in noop mode, report a unified diff and stop;
-//! 4. fsync the stage file; run `check_cmd` (with `{{.src}}` = the stage file) under a
-//!    timeout; on failure stop;
+//! 4. fsync the stage file (by then, mostly written in the background); run `check_cmd`
+//!    (with `{{.src}}` = the stage file) under a timeout; on failure stop;
 //! 5. keep what dest was as a [`Previous`] (a hard link beside it, or a copy where a link
 //!    cannot be made), rename the stage file over dest (falling back to an in-place write when
 //!    dest is a bind mount, as confd does) and fsync the directory.
@@ -25,7 +29,9 @@
 #![forbid(unsafe_code)]
 
 mod command;
+mod compare;
 mod stage;
+mod writeback;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

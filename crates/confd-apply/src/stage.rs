@@ -1,11 +1,13 @@
 //! The stage file beside dest, the comparison with dest, and the swap.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::compare::{same_bytes, AsWritten, Contents};
+use crate::writeback::Writeback;
 use crate::{
     render_check_cmd, run_command, ApplyError, Cancel, CommandError, Difference, Outcome, Request,
 };
@@ -48,6 +50,12 @@ pub struct Staged<'r> {
     target: Attributes,
     path: PathBuf,
     file: File,
+    /// Bytes written so far.
+    written: u64,
+    /// The new contents against dest's, as they are written.
+    as_written: AsWritten,
+    /// Started once the contents are known to differ (not in noop mode).
+    writeback: Option<Writeback>,
     /// Renamed over dest: there is nothing left to remove.
     installed: bool,
 }
@@ -59,7 +67,18 @@ impl<'r> Staged<'r> {
         let dir = dest_dir(req.dest);
         let (path, file) = open_unique(&dir, &dest_base(req.dest))
             .map_err(|source| ApplyError::Stage { dir, source })?;
-        Ok(Staged { req, target, path, file, installed: false })
+        let mut staged = Staged {
+            req,
+            target,
+            path,
+            file,
+            written: 0,
+            as_written: AsWritten::open(req.dest),
+            writeback: None,
+            installed: false,
+        };
+        staged.start_writeback_if_differs();
+        Ok(staged)
     }
 
     /// The stage file's path.
@@ -68,7 +87,36 @@ impl<'r> Staged<'r> {
     }
 
     pub(crate) fn write_contents(&mut self, contents: &[u8]) -> Result<(), ApplyError> {
-        self.file.write_all(contents).map_err(|source| self.write_error(source))
+        self.write_all(contents).map_err(|source| self.write_error(source))
+    }
+
+    /// Writes `buf` to the stage file (what `io::Write` does), compares it with dest and
+    /// counts it for the writeback.
+    fn write_stage(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        match &mut self.writeback {
+            Some(writeback) => writeback.wrote(n),
+            None => {
+                self.as_written.wrote(&buf[..n]);
+                self.start_writeback_if_differs();
+            }
+        }
+        Ok(n)
+    }
+
+    /// Starts writing the stage file to disk in the background once it is known that it will
+    /// be installed (unless its check fails): see [`crate::writeback`].
+    fn start_writeback_if_differs(&mut self) {
+        if self.as_written.differs() && !self.req.options.noop && self.writeback.is_none() {
+            self.writeback = Writeback::start(&self.path);
+        }
+    }
+
+    /// Waits for the background writeback, then fsyncs the stage file.
+    fn sync(&mut self) -> Result<(), ApplyError> {
+        let background = self.writeback.take().map_or(Ok(0), Writeback::finish);
+        background.and_then(|_| self.file.sync_all()).map_err(|source| self.write_error(source))
     }
 
     fn write_error(&self, source: std::io::Error) -> ApplyError {
@@ -79,7 +127,9 @@ impl<'r> Staged<'r> {
     /// afterwards unless the request keeps stage files and dest was not replaced.
     pub fn apply(mut self) -> Result<Outcome, ApplyError> {
         self.set_attributes()?;
-        let (differences, was) = differences(self.req.dest, &self.path, &self.target)?;
+        let as_written = std::mem::replace(&mut self.as_written, AsWritten::Unknown);
+        let contents = as_written.conclude(self.written);
+        let (differences, was) = differences(self.req.dest, &self.path, &self.target, contents)?;
         if differences.is_empty() {
             return Ok(Outcome::InSync);
         }
@@ -87,7 +137,7 @@ impl<'r> Staged<'r> {
             let diff = unified_diff(self.req.dest, &self.path);
             return Ok(Outcome::WouldChange { differences, diff });
         }
-        self.file.sync_all().map_err(|source| self.write_error(source))?;
+        self.sync()?;
         let check_output = self.check()?;
         let mut previous = match was {
             Some(attrs) => Some(Previous::keep(self.req.dest, attrs)?),
@@ -140,7 +190,7 @@ impl<'r> Staged<'r> {
 
 impl std::io::Write for Staged<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.file.write(buf).map_err(|e| {
+        self.write_stage(buf).map_err(|e| {
             let what = format!("cannot write stage file {}: {e}", self.path.display());
             std::io::Error::new(e.kind(), what)
         })
@@ -153,6 +203,7 @@ impl std::io::Write for Staged<'_> {
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
+        drop(self.writeback.take()); // waits for the thread before the file goes
         if !self.installed && !self.req.options.keep_stage_file {
             let _ = fs::remove_file(&self.path);
         }
@@ -283,11 +334,14 @@ fn random_seed() -> u64 {
 }
 
 /// How dest differs from the stage file and the attributes it should get (empty when in
-/// sync), and dest's own attributes (`None` when it does not exist).
+/// sync), and dest's own attributes (`None` when it does not exist). `contents` is what the
+/// comparison as the stage file was written found; the files are compared only where it
+/// could not tell.
 pub(crate) fn differences(
     dest: &Path,
     stage: &Path,
     attrs: &Attributes,
+    contents: Contents,
 ) -> Result<(Vec<Difference>, Option<Attributes>), ApplyError> {
     let read_dest_err = |source| ApplyError::ReadDest { path: dest.to_path_buf(), source };
     let meta = match fs::metadata(dest) {
@@ -307,46 +361,21 @@ pub(crate) fn differences(
     if meta.mode() & 0o7777 != attrs.mode {
         diffs.push(Difference::Mode { is: meta.mode() & 0o7777, should_be: attrs.mode });
     }
-    let mut current = File::open(dest).map_err(read_dest_err)?;
-    let mut staged = File::open(stage)
-        .map_err(|source| ApplyError::WriteStage { path: stage.to_path_buf(), source })?;
-    if !same_bytes(&mut current, &mut staged).map_err(read_dest_err)? {
+    let same = match contents {
+        Contents::Same { dev, ino } if (meta.dev(), meta.ino()) == (dev, ino) => true,
+        Contents::Differ => false,
+        Contents::Same { .. } | Contents::Unknown => {
+            let mut current = File::open(dest).map_err(read_dest_err)?;
+            let mut staged = File::open(stage)
+                .map_err(|source| ApplyError::WriteStage { path: stage.to_path_buf(), source })?;
+            same_bytes(&mut current, &mut staged).map_err(read_dest_err)?
+        }
+    };
+    if !same {
         diffs.push(Difference::Contents);
     }
     let was = Attributes { mode: meta.mode() & 0o7777, uid: meta.uid(), gid: meta.gid() };
     Ok((diffs, Some(was)))
-}
-
-/// Whether two files hold the same bytes: sizes first, then chunk by chunk.
-fn same_bytes(a: &mut File, b: &mut File) -> std::io::Result<bool> {
-    if a.metadata()?.len() != b.metadata()?.len() {
-        return Ok(false);
-    }
-    const COMPARED: usize = 64 * 1024;
-    let (mut in_a, mut in_b) = (vec![0; COMPARED], vec![0; COMPARED]);
-    loop {
-        let n = read_full(a, &mut in_a)?;
-        if read_full(b, &mut in_b)? != n || in_a[..n] != in_b[..n] {
-            return Ok(false);
-        }
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-}
-
-/// Reads until `buf` is full or the file ends; returns how much was read.
-fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match f.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// What a dest was before it was replaced, kept beside it under a stage file name until the

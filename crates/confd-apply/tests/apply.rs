@@ -148,7 +148,7 @@ fn a_symlinked_dest_is_kept_as_a_copy_of_what_it_pointed_to() {
 }
 
 #[test]
-fn contents_written_in_pieces_are_compared_file_to_file() {
+fn contents_written_in_pieces_are_compared_with_dest() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("big.conf");
@@ -171,6 +171,51 @@ fn contents_written_in_pieces_are_compared_file_to_file() {
     old.push(b'\n');
     assert!(matches!(stage_pieces(&old), Outcome::Updated { .. }), "a longer file differs");
     assert_eq!(fs::read(&dest).unwrap(), old);
+}
+
+#[test]
+fn a_large_change_is_installed_whole_after_its_background_writeback() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("big.conf");
+    fs::write(&dest, "old\n").unwrap();
+    let r = req(&dest);
+    // 20 MiB in 64 KiB pieces: the background writeback is asked several times.
+    let new: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| b'a' + (i % 23) as u8).collect();
+    let mut staged = confd_apply::Staged::create(&r).unwrap();
+    for piece in new.chunks(64 * 1024) {
+        staged.write_all(piece).unwrap();
+    }
+    let Outcome::Updated { differences, previous, .. } = staged.apply().unwrap() else { panic!() };
+    assert_eq!(differences, vec![Difference::Contents]);
+    assert!(fs::read(&dest).unwrap() == new, "dest is the whole new file");
+    assert_eq!(previous.unwrap().contents().unwrap(), b"old\n");
+}
+
+#[test]
+fn a_dest_replaced_while_the_stage_file_is_written_is_compared_again() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("a.conf");
+    let other = dir.path().join("other");
+    fs::write(&dest, "same\n").unwrap();
+    let r = req(&dest);
+    let stage_then_replace_dest_with = |replacement: &str| {
+        let mut staged = confd_apply::Staged::create(&r).unwrap();
+        staged.write_all(b"same\n").unwrap();
+        fs::write(&other, replacement).unwrap();
+        fs::rename(&other, &dest).unwrap();
+        staged.apply().unwrap()
+    };
+    // Written equal to the dest that was; by the apply, dest is another file of the same
+    // length: the contents differ.
+    let Outcome::Updated { differences, .. } = stage_then_replace_dest_with("diff\n") else {
+        panic!()
+    };
+    assert_eq!(differences, vec![Difference::Contents]);
+    assert_eq!(fs::read(&dest).unwrap(), b"same\n");
+    // Another file with the same bytes is in sync.
+    assert_eq!(stage_then_replace_dest_with("same\n"), Outcome::InSync);
 }
 
 #[test]

@@ -44,19 +44,28 @@ pub fn is_clean(p: &str) -> bool {
     (p.starts_with('/') && every_element_is_a_name(p.as_bytes())) || clean(p) == p
 }
 
-/// Whether no `/` of `p` (an absolute path other than `/`) starts an element that is empty,
-/// `.` or `..`. One pass over the bytes: only a slash needs a closer look.
+/// Whether every element of `p` (an absolute path) is a name: not empty, `.` or `..`.
 fn every_element_is_a_name(p: &[u8]) -> bool {
-    if p == b"/" {
-        return true;
+    p == b"/" || names_before_the_last(p).is_some_and(|last| is_name(&p[last..]))
+}
+
+/// For an absolute path: whether every element followed by a slash is a name, and if so
+/// where the last element (the one after the last slash) begins. One pass over the bytes.
+pub(crate) fn names_before_the_last(p: &[u8]) -> Option<usize> {
+    let mut start = 1;
+    for (i, &b) in p.iter().enumerate().skip(1) {
+        if b == b'/' {
+            if !is_name(&p[start..i]) {
+                return None;
+            }
+            start = i + 1;
+        }
     }
-    let not_a_name = |after_slash: &[u8]| {
-        matches!(
-            after_slash,
-            [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..]
-        )
-    };
-    p.iter().enumerate().all(|(i, &b)| b != b'/' || !not_a_name(&p[i + 1..]))
+    Some(start)
+}
+
+fn is_name(element: &[u8]) -> bool {
+    !matches!(element, b"" | b"." | b"..")
 }
 
 pub fn clean(p: &str) -> String {

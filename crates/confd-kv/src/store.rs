@@ -1,8 +1,9 @@
 //! The key store and memkv's lookup functions.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::gopath::{self, PatternError};
@@ -24,17 +25,42 @@ pub struct KvPair {
 /// then only reads it. Any string is accepted as a key, though, and every lookup gives
 /// memkv's answer for it.
 ///
-/// Keys are kept in byte order, so the prefix queries behind [`gets`](Store::gets),
-/// [`ls`](Store::ls) and [`lsdir`](Store::lsdir) are range scans. Besides the map, the store
+/// Keys are kept in byte order, in one sorted vector, so the prefix queries behind
+/// [`gets`](Store::gets), [`ls`](Store::ls) and [`lsdir`](Store::lsdir) are range scans of
+/// it. A template usually asks for directory after directory in key order (`getvs` inside a
+/// `range` over `ls`), so a prefix scan first looks just after where the last one ended (the
+/// *finger*) before it searches the whole vector. Besides the pairs, the store
 /// keeps the set of *irregular* keys: keys whose directory part is not already in
 /// [`clean`](gopath::clean) form (`/a//b`, `/a/./b`, `/x/../y/z`, keys with no slash). memkv
 /// decides directory membership on the cleaned directory, which for those keys can differ
 /// from the raw text; `ls`/`lsdir` check them one by one. Stores built by confd have none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Store {
-    map: BTreeMap<Arc<str>, Arc<str>>,
+    /// Every key with its value, in ascending byte order of the keys, each key once.
+    pairs: Vec<(Arc<str>, Arc<str>)>,
     irregular: BTreeSet<Arc<str>>,
+    finger: Finger,
 }
+
+/// Where the last prefix scan of a [`Store`] ended: a hint for the next one, not part of the
+/// store's value (any index gives the same answers, a good one sooner). Shared by the threads
+/// that read one store; each reads and writes it whole.
+#[derive(Debug, Default)]
+struct Finger(AtomicUsize);
+
+impl Clone for Finger {
+    fn clone(&self) -> Finger {
+        Finger(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for Finger {
+    fn eq(&self, _: &Finger) -> bool {
+        true
+    }
+}
+
+impl Eq for Finger {}
 
 impl Store {
     /// An empty store.
@@ -43,12 +69,54 @@ impl Store {
     }
 
     /// Sets `key` to `value`, replacing any previous value (memkv's `Set`).
+    ///
+    /// Cost: a search, then moving the pairs after the key by one place (a memory move of
+    /// 32 bytes a pair). Many changes at once are cheaper through [`update`](Store::update).
     pub fn insert(&mut self, key: impl Into<Arc<str>>, value: impl Into<Arc<str>>) {
         let key = key.into();
         if !is_regular(&key) {
             self.irregular.insert(key.clone());
         }
-        self.map.insert(key, value.into());
+        match self.position(&key) {
+            Ok(i) => self.pairs[i].1 = value.into(),
+            Err(i) => self.pairs.insert(i, (key, value.into())),
+        }
+    }
+
+    /// Sets each key given a value and removes each key given `None`, as [`insert`] and
+    /// [`remove`] one by one in the order given would; many changes in one pass over the
+    /// store rather than one move of its pairs each.
+    ///
+    /// [`insert`]: Store::insert
+    /// [`remove`]: Store::remove
+    pub fn update(&mut self, changes: impl IntoIterator<Item = (Arc<str>, Option<Arc<str>>)>) {
+        let mut changes: Vec<(Arc<str>, Option<Arc<str>>)> = changes.into_iter().collect();
+        if changes.len() <= FEW_CHANGES {
+            for (key, value) in changes {
+                match value {
+                    Some(value) => self.insert(key, value),
+                    None => drop(self.remove(&key)),
+                }
+            }
+            return;
+        }
+        changes.sort_by(|a, b| a.0.cmp(&b.0)); // stable: of repeated keys the last wins
+        changes.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
+        for (key, value) in &changes {
+            if value.is_none() {
+                self.irregular.remove(key);
+            } else if !is_regular(key) {
+                self.irregular.insert(key.clone());
+            }
+        }
+        let old = std::mem::take(&mut self.pairs);
+        self.pairs = merge(old, changes);
     }
 
     /// A store of `pairs` given in ascending key order without repeats (as a `BTreeMap`
@@ -67,44 +135,76 @@ impl Store {
                 same
             });
         }
-        let map: BTreeMap<Arc<str>, Arc<str>> = pairs.into_iter().collect();
-        let irregular = map.keys().filter(|k| !is_regular(k)).cloned().collect();
-        Store { map, irregular }
+        let irregular = pairs.iter().map(|(k, _)| k).filter(|k| !is_regular(k)).cloned().collect();
+        Store { pairs, irregular, finger: Finger::default() }
     }
 
     /// Removes `key` and returns its value, if it was present (memkv's `Del`).
     pub fn remove(&mut self, key: &str) -> Option<Arc<str>> {
         self.irregular.remove(key);
-        self.map.remove(key)
+        let i = self.position(key).ok()?;
+        Some(self.pairs.remove(i).1)
     }
 
     /// The number of keys.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.pairs.len()
     }
 
     /// Whether the store has no keys.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.pairs.is_empty()
     }
 
     /// All keys and values, in key (byte) order.
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<str>)> {
-        self.map.iter()
+        self.pairs.iter().map(|(key, value)| (key, value))
     }
 
     /// The pair stored under exactly `key` (template `get`; `getv` is its value). `None` is
     /// the template error `key does not exist: KEY`.
     pub fn get(&self, key: &str) -> Option<KvPair> {
-        self.map
-            .get_key_value(key)
-            .map(|(key, value)| KvPair { key: key.clone(), value: value.clone() })
+        let (key, value) = &self.pairs[self.position(key).ok()?];
+        Some(KvPair { key: key.clone(), value: value.clone() })
     }
 
     /// Whether `key` itself is stored (template `exists`). Exact key only: a "directory"
     /// that merely has keys below it does not exist (confd issue #273).
     pub fn exists(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.position(key).is_ok()
+    }
+
+    /// Where `key` is in `pairs`, or where it would go.
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.pairs.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    /// The index of the first key at or after `prefix`, looked for first just after the
+    /// finger. The finger is then moved to `end` of what the caller scans
+    /// ([`Store::scanned_to`]).
+    fn first_at_or_after(&self, prefix: &str) -> usize {
+        let len = self.pairs.len();
+        let finger = self.finger.0.load(Ordering::Relaxed).min(len);
+        let before_finger_is_smaller = finger == 0 || *self.pairs[finger - 1].0 < *prefix;
+        if !before_finger_is_smaller {
+            return self.pairs.partition_point(|(k, _)| **k < *prefix);
+        }
+        // Gallop forward from the finger: 1, 2, 4, … pairs until one is not smaller.
+        let (mut low, mut step) = (finger, 1);
+        loop {
+            let probe = finger.saturating_add(step - 1);
+            if probe >= len || *self.pairs[probe].0 >= *prefix {
+                let high = probe.min(len);
+                return low + self.pairs[low..high].partition_point(|(k, _)| **k < *prefix);
+            }
+            low = probe + 1;
+            step *= 2;
+        }
+    }
+
+    /// Moves the finger to `end`, where a scan stopped.
+    fn scanned_to(&self, end: usize) {
+        self.finger.0.store(end, Ordering::Relaxed);
     }
 
     /// Every pair whose whole key matches `pattern` under Go's `path.Match`
@@ -137,14 +237,15 @@ impl Store {
         pattern: &str,
         mut each: impl FnMut(&Arc<str>, &Arc<str>),
     ) -> Result<(), PatternError> {
-        if self.map.is_empty() {
+        if self.pairs.is_empty() {
             return Ok(());
         }
         let prefix = gopath::literal_prefix(pattern);
-        let candidates = self
-            .map
-            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(key, _)| key.starts_with(prefix));
+        let start = self.first_at_or_after(prefix);
+        let under =
+            self.pairs[start..].iter().take_while(|(key, _)| key.starts_with(prefix)).count();
+        self.scanned_to(start + under);
+        let candidates = self.pairs[start..start + under].iter().map(|(key, value)| (key, value));
         if pattern.len() == prefix.len() + 1 && pattern.ends_with('*') {
             // The usual `/dir/*` (always well formed): the star takes whatever follows the
             // prefix, up to a `/`.
@@ -229,7 +330,7 @@ impl Store {
     pub fn ls(&self, path: &str) -> Vec<Arc<str>> {
         let below = dir_prefix(path);
         let mut names: Vec<&str> = Vec::new();
-        if self.map.contains_key(path) {
+        if self.exists(path) {
             names.push(gopath::base_str(path));
         }
         let mut lower: Bound<Cow<'_, str>> = Bound::Included(Cow::Borrowed(below.as_str()));
@@ -289,7 +390,7 @@ impl Store {
             return self.ls(path);
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();
-        for key in self.map.keys() {
+        for (key, _) in &self.pairs {
             let key: &str = key;
             if key == path {
                 names.insert(gopath::base_str(key));
@@ -390,12 +491,12 @@ impl Store {
     fn keys_from(&self, lower: &Bound<Cow<'_, str>>) -> impl Iterator<Item = &str> {
         #[cfg(test)]
         tests::PROBES.with(|probes| probes.set(probes.get() + 1));
-        let lower = match lower {
-            Bound::Included(s) => Bound::Included(s.as_ref()),
-            Bound::Excluded(s) => Bound::Excluded(s.as_ref()),
-            Bound::Unbounded => Bound::Unbounded,
+        let start = match lower {
+            Bound::Included(s) => self.pairs.partition_point(|(k, _)| **k < **s),
+            Bound::Excluded(s) => self.pairs.partition_point(|(k, _)| **k <= **s),
+            Bound::Unbounded => 0,
         };
-        self.map.range::<str, _>((lower, Bound::Unbounded)).map(|(key, _)| &**key)
+        self.pairs[start..].iter().map(|(key, _)| &**key)
     }
 
     fn first_from(&self, lower: &Bound<Cow<'_, str>>) -> Option<&str> {
@@ -408,13 +509,34 @@ impl Store {
 }
 
 impl<K: Into<Arc<str>>, V: Into<Arc<str>>> FromIterator<(K, V)> for Store {
+    /// As [`insert`](Store::insert) of each pair in turn (of repeated keys the last wins).
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut store = Store::new();
-        for (key, value) in iter {
-            store.insert(key, value);
-        }
-        store
+        Store::from_sorted(iter.into_iter().map(|(key, value)| (key.into(), value.into())))
     }
+}
+
+/// Up to how many changes [`Store::update`] makes one by one.
+const FEW_CHANGES: usize = 8;
+
+/// `pairs` (sorted, each key once) with `changes` (sorted, each key once) applied: a changed
+/// key takes its new value, or goes when it has none.
+fn merge(
+    pairs: Vec<(Arc<str>, Arc<str>)>,
+    changes: Vec<(Arc<str>, Option<Arc<str>>)>,
+) -> Vec<(Arc<str>, Arc<str>)> {
+    let mut merged = Vec::with_capacity(pairs.len() + changes.len());
+    let mut pairs = pairs.into_iter().peekable();
+    for (key, value) in changes {
+        while let Some(pair) = pairs.next_if(|(k, _)| *k < key) {
+            merged.push(pair);
+        }
+        pairs.next_if(|(k, _)| *k == key);
+        if let Some(value) = value {
+            merged.push((key, value));
+        }
+    }
+    merged.extend(pairs);
+    merged
 }
 
 /// How many keys of a child's subtree `ls` walks past before it searches past the rest.
@@ -463,13 +585,14 @@ fn ls_name<'k>(key: &'k str, path: &str) -> (&'k str, Option<usize>) {
 /// the root, "`dir(K)` is at or below `clean(C)`" is the same as "`K` starts with
 /// `clean(C) + "/"`", which is what lets `ls`/`lsdir` use range scans.
 fn is_regular(key: &str) -> bool {
+    if key.starts_with('/') {
+        // The directory of an absolute key is in clean form when each element before the
+        // last is a name (`/` itself and `/name` have the root as directory).
+        return gopath::names_before_the_last(key.as_bytes()).is_some();
+    }
     match key.rfind('/') {
         None => false,
-        Some(0) => true,
-        Some(last) => {
-            let dir = &key[..last];
-            dir != "/" && gopath::is_clean(dir)
-        }
+        Some(last) => gopath::is_clean(&key[..last]),
     }
 }
 
@@ -528,6 +651,27 @@ mod tests {
         }
         for key in ["", "a", "//x", "/a//b", "/a/./b", "/a/../b", "a/./", "/a/b//"] {
             assert!(!is_regular(key), "{key:?}");
+        }
+    }
+
+    /// Every key of up to 7 characters from `/`, `.` and `a` is regular exactly when the
+    /// text before its last slash is what cleaning it gives and is not the root (`/name`,
+    /// whose directory is the root, is regular; `//name` is not).
+    #[test]
+    fn regular_is_a_clean_directory_for_every_short_key() {
+        let by_definition = |key: &str| match key.rfind('/') {
+            None => false,
+            Some(0) => true,
+            Some(last) => key[..last] != *"/" && gopath::clean(&key[..last]) == key[..last],
+        };
+        let mut keys = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> =
+                keys.iter().flat_map(|k| ['/', '.', 'a'].map(|c| format!("{k}{c}"))).collect();
+            for key in &longer {
+                assert_eq!(is_regular(key), by_definition(key), "{key:?}");
+            }
+            keys = longer;
         }
     }
 

@@ -117,6 +117,49 @@ proptest! {
         prop_assert_eq!(bulk, one_by_one);
     }
 
+    /// Many changes at once (merged in one pass) or a few (one by one): the same store as
+    /// inserting and removing each in the order given, repeated keys and odd keys included.
+    #[test]
+    fn update_equals_each_change_in_turn(
+        keys in prop::collection::vec(path_like(), 0..20),
+        changes in prop::collection::vec((path_like(), prop::option::of("[a-c]{0,2}")), 0..30),
+    ) {
+        let mut one_by_one = build(&keys);
+        let mut updated = one_by_one.clone();
+        for (key, value) in &changes {
+            match value {
+                Some(value) => one_by_one.insert(key.as_str(), value.as_str()),
+                None => drop(one_by_one.remove(key)),
+            }
+        }
+        updated.update(changes.iter().map(|(key, value)| {
+            (std::sync::Arc::from(key.as_str()), value.as_deref().map(std::sync::Arc::from))
+        }));
+        prop_assert_eq!(updated, one_by_one);
+    }
+
+    /// A scan starts near where the one before ended (the finger): whatever was asked before,
+    /// in whatever order, the answers are the full scan's.
+    #[test]
+    fn lookups_do_not_depend_on_what_was_asked_before(
+        (keys, paths) in prop::collection::vec(clean_key(), 0..40).prop_flat_map(|keys| {
+            let paths = prop::collection::vec(prefix_of(keys.clone()), 0..8);
+            (Just(keys), paths)
+        }),
+        star in prop::collection::vec(any::<bool>(), 8),
+    ) {
+        let store = build(&keys);
+        for (i, path) in paths.iter().enumerate() {
+            let pattern = if star[i] { format!("{path}/*") } else { format!("{path}*") };
+            let got = store.gets(&pattern);
+            prop_assert_eq!(&got, &naive_gets(&store, &pattern));
+            let mut values: Vec<_> = got.unwrap_or_default().into_iter().map(|p| p.value).collect();
+            values.sort();
+            prop_assert_eq!(store.getvs(&pattern).unwrap_or_default(), values);
+            prop_assert_eq!(store.get(path).map(|p| p.key), keys.iter().find(|k| *k == path).map(|k| k.as_str().into()));
+        }
+    }
+
     #[test]
     fn is_clean_is_clean_unchanged(path in path_like()) {
         prop_assert_eq!(gopath::is_clean(&path), gopath::clean(&path) == path);

@@ -88,14 +88,10 @@ impl KeptStore {
 
     /// Brings the store in line with `model` for `keys`, the keys a change touched.
     fn apply(&mut self, prefix: &str, keys: &BTreeSet<String>, model: &Model) {
+        let mut changes = Vec::new();
         for key in keys {
             match (clean_relative_key(prefix, key), model.get(key)) {
-                (Some(relative), Some(value)) => {
-                    Arc::make_mut(&mut self.store).insert(&*relative, value.clone());
-                }
-                (Some(relative), None) => {
-                    Arc::make_mut(&mut self.store).remove(&relative);
-                }
+                (Some(relative), value) => changes.push((Arc::from(&*relative), value.cloned())),
                 (None, Some(_)) => {
                     self.left_out.insert(key.clone(), unclean_notice(key));
                 }
@@ -103,6 +99,9 @@ impl KeptStore {
                     self.left_out.remove(key);
                 }
             }
+        }
+        if !changes.is_empty() {
+            Arc::make_mut(&mut self.store).update(changes);
         }
     }
 

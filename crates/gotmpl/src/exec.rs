@@ -390,12 +390,17 @@ impl<'t, 'o, 'w> State<'t, 'o, 'w> {
             return Ok(RVal::missing());
         };
         self.at = At::Pipe(pipe);
-        let mut value: Option<RVal> = None;
-        for cmd in &pipe.cmds {
-            let v = self.eval_command(dot, cmd, value.take())?;
-            value = Some(v.unbox());
-        }
-        let value = value.unwrap_or_default();
+        let value = match &pipe.cmds[..] {
+            [] => RVal::missing(),
+            [only] => self.eval_command(dot, only, None)?.unbox(),
+            [first, rest @ ..] => {
+                let mut value = self.eval_command(dot, first, None)?.unbox();
+                for cmd in rest {
+                    value = self.eval_command(dot, cmd, Some(value))?.unbox();
+                }
+                value
+            }
+        };
         for var in &pipe.decl {
             let name = &var.idents[0];
             if pipe.is_assign {

@@ -90,7 +90,7 @@ impl Store {
     /// [`insert`]: Store::insert
     /// [`remove`]: Store::remove
     pub fn update(&mut self, changes: impl IntoIterator<Item = (Arc<str>, Option<Arc<str>>)>) {
-        let mut changes: Vec<(Arc<str>, Option<Arc<str>>)> = changes.into_iter().collect();
+        let changes: Vec<(Arc<str>, Option<Arc<str>>)> = changes.into_iter().collect();
         if changes.len() <= FEW_CHANGES {
             for (key, value) in changes {
                 match value {
@@ -100,14 +100,7 @@ impl Store {
             }
             return;
         }
-        changes.sort_by(|a, b| a.0.cmp(&b.0)); // stable: of repeated keys the last wins
-        changes.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
+        let changes = sorted_last_wins(changes);
         for (key, value) in &changes {
             if value.is_none() {
                 self.irregular.remove(key);
@@ -120,23 +113,23 @@ impl Store {
     }
 
     /// A store of `pairs` given in ascending key order without repeats (as a `BTreeMap`
-    /// iterates), built in bulk rather than by searching the tree for each key. Pairs out of
-    /// order still give the right store, only more slowly (they are sorted first; of repeated
-    /// keys the last wins).
+    /// iterates), taken as they are. Pairs out of order still give the right store, only more
+    /// slowly (they are sorted first; of repeated keys the last wins).
     pub fn from_sorted(pairs: impl IntoIterator<Item = (Arc<str>, Arc<str>)>) -> Self {
-        let mut pairs: Vec<(Arc<str>, Arc<str>)> = pairs.into_iter().collect();
-        if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
-            pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: repeated keys stay in order
-            pairs.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    std::mem::swap(&mut later.1, &mut kept.1); // the last wins, as with insert
-                }
-                same
-            });
-        }
+        let pairs = sorted_last_wins(pairs.into_iter().collect());
         let irregular = pairs.iter().map(|(k, _)| k).filter(|k| !is_regular(k)).cloned().collect();
         Store { pairs, irregular, finger: Finger::default() }
+    }
+
+    /// [`from_sorted`](Store::from_sorted) for keys already known to be absolute and in clean
+    /// form (no empty, `.` or `..` element, no trailing slash), as a resource's keys are once
+    /// those that are not have been left out: such keys are regular, so none is checked again.
+    /// A key that is not clean after all is still found by `get` and the patterns, but `ls`
+    /// and `lsdir` may then answer for it as for its cleaned form. Checked in debug builds.
+    pub fn from_sorted_clean(pairs: impl IntoIterator<Item = (Arc<str>, Arc<str>)>) -> Self {
+        let pairs = sorted_last_wins(pairs.into_iter().collect());
+        debug_assert!(pairs.iter().all(|(k, _)| k.starts_with('/') && gopath::is_clean(k)));
+        Store { pairs, irregular: BTreeSet::new(), finger: Finger::default() }
     }
 
     /// Removes `key` and returns its value, if it was present (memkv's `Del`).
@@ -513,6 +506,23 @@ impl<K: Into<Arc<str>>, V: Into<Arc<str>>> FromIterator<(K, V)> for Store {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Store::from_sorted(iter.into_iter().map(|(key, value)| (key.into(), value.into())))
     }
+}
+
+/// `pairs` sorted by key, each key once: of repeated keys the last wins, as with one insert
+/// after another. Pairs already in order are taken as they are.
+fn sorted_last_wins<V>(mut pairs: Vec<(Arc<str>, V)>) -> Vec<(Arc<str>, V)> {
+    if pairs.is_sorted_by(|a, b| a.0 < b.0) {
+        return pairs;
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: repeated keys stay in order
+    pairs.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(&mut later.1, &mut kept.1); // keep the later value
+        }
+        same
+    });
+    pairs
 }
 
 /// Up to how many changes [`Store::update`] makes one by one.

@@ -160,6 +160,15 @@ proptest! {
         }
     }
 
+    /// Clean keys are all regular: the bulk build that skips that check gives the same store.
+    #[test]
+    fn the_clean_build_equals_the_checked_one_for_clean_keys(
+        keys in prop::collection::vec(clean_key(), 0..30),
+    ) {
+        let pairs = || keys.iter().map(|k| (std::sync::Arc::from(k.as_str()), std::sync::Arc::from("v")));
+        prop_assert_eq!(Store::from_sorted_clean(pairs()), Store::from_sorted(pairs()));
+    }
+
     #[test]
     fn is_clean_is_clean_unchanged(path in path_like()) {
         prop_assert_eq!(gopath::is_clean(&path), gopath::clean(&path) == path);

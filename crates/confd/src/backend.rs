@@ -119,11 +119,12 @@ impl<'p> StoreBuilder<'p> {
         StoreBuilder { prefix, pairs: Vec::new(), left_out: Vec::new(), document: (0, 0) }
     }
 
-    /// The store, and the full keys left out (sorted, each once).
+    /// The store, and the full keys left out (sorted, each once). Every key kept is clean
+    /// ([`clean_relative_key`] left out the others).
     pub fn finish_with_keys(mut self) -> (Arc<Store>, Vec<String>) {
         self.left_out.sort_unstable();
         self.left_out.dedup();
-        (Arc::new(Store::from_sorted(self.pairs)), self.left_out)
+        (Arc::new(Store::from_sorted_clean(self.pairs)), self.left_out)
     }
 
     /// A pair whose value the caller already holds as a shared string (`value` is called only

@@ -109,7 +109,7 @@ impl<'r> Staged<'r> {
     /// be installed (unless its check fails): see [`crate::writeback`].
     fn start_writeback_if_differs(&mut self) {
         if self.as_written.differs() && !self.req.options.noop && self.writeback.is_none() {
-            self.writeback = Writeback::start(&self.path);
+            self.writeback = Some(Writeback::new(&self.path));
         }
     }
 

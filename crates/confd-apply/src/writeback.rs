@@ -3,8 +3,8 @@
 //! The stage file is fsynced before it is renamed over dest, so that after a power loss dest
 //! is the old file or the whole new one, never an empty or partial one. The kernel would
 //! otherwise start writing a freshly written file only some seconds later, so that fsync
-//! waited for all of it: 70 to 170 ms for the 62 MB of 100,000 services on this project's
-//! test machine (docs/BENCHMARKS.md). Once the new contents are known to differ from dest's
+//! waited for all of it: for the 62 MB of 100,000 services, 70 to 170 ms on one of this
+//! project's test machines and 20 to 40 ms on another (docs/BENCHMARKS.md). Once the new contents are known to differ from dest's
 //! (so the file will be installed), a thread of its own fsyncs the stage file each time
 //! another [`EVERY`] bytes have been written; the fsync before the swap then waits only for
 //! the last of them.
@@ -14,29 +14,45 @@
 //! writeback error once to each open file description); it also hands its first error back.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 /// Bytes written between two background fsyncs.
 const EVERY: u64 = 4 * 1024 * 1024;
 
-/// The background fsyncs of one stage file.
+/// The background fsyncs of one stage file. The thread starts with the first of them, so a
+/// file smaller than [`EVERY`] costs none.
 pub(crate) struct Writeback {
-    /// Asks the thread for another fsync; dropped to end it.
-    more: Option<SyncSender<()>>,
-    thread: Option<JoinHandle<std::io::Result<usize>>>,
+    path: PathBuf,
+    thread: Thread,
     /// Bytes written since the thread was last asked.
     unsynced: u64,
 }
 
+enum Thread {
+    NotYet,
+    Running {
+        /// Asks for another fsync; dropped to end the thread.
+        more: Option<SyncSender<()>>,
+        handle: JoinHandle<std::io::Result<usize>>,
+    },
+    /// Could not be started (or was stopped): the fsync before the swap does all the work.
+    None,
+}
+
 impl Writeback {
-    /// Starts the thread for the stage file at `path`. `None` if it cannot be opened again or
-    /// no thread can be started: the fsync before the swap then does all the work, as before.
-    pub(crate) fn start(path: &Path) -> Option<Writeback> {
-        let file = File::open(path).ok()?;
+    /// The writeback of the stage file at `path`.
+    pub(crate) fn new(path: &Path) -> Writeback {
+        Writeback { path: path.to_path_buf(), thread: Thread::NotYet, unsynced: 0 }
+    }
+
+    /// Starts the thread. `None` if the stage file cannot be opened again or no thread can be
+    /// started.
+    fn start(&self) -> Option<Thread> {
+        let file = File::open(&self.path).ok()?;
         let (more, asked) = mpsc::sync_channel::<()>(1);
-        let thread = std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("stage-writeback".into())
             .spawn(move || {
                 let (mut synced, mut first_error) = (0, None);
@@ -49,7 +65,7 @@ impl Writeback {
                 first_error.map_or(Ok(synced), Err)
             })
             .ok()?;
-        Some(Writeback { more: Some(more), thread: Some(thread), unsynced: 0 })
+        Some(Thread::Running { more: Some(more), handle })
     }
 
     /// Counts `n` more bytes written; asks for an fsync once there are [`EVERY`] of them. A
@@ -60,10 +76,14 @@ impl Writeback {
             return;
         }
         self.unsynced = 0;
-        if let Some(more) = &self.more {
-            match more.try_send(()) {
-                Ok(()) | Err(TrySendError::Full(())) => {}
-                Err(TrySendError::Disconnected(())) => self.more = None,
+        if let Thread::NotYet = self.thread {
+            self.thread = self.start().unwrap_or(Thread::None);
+        }
+        if let Thread::Running { more, .. } = &mut self.thread {
+            // Full: a request is waiting already. Disconnected: the thread is gone.
+            if let Some(Err(TrySendError::Disconnected(()))) = more.as_ref().map(|m| m.try_send(()))
+            {
+                *more = None;
             }
         }
     }
@@ -74,13 +94,14 @@ impl Writeback {
     }
 
     fn stop(&mut self) -> std::io::Result<usize> {
-        self.more = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => {
-                Err(std::io::Error::other("the stage file's writeback thread panicked"))
-            }
-            None => Ok(0),
+        let Thread::Running { more, handle } = std::mem::replace(&mut self.thread, Thread::None)
+        else {
+            return Ok(0);
+        };
+        drop(more); // the thread makes the fsync it was last asked for, if any, and ends
+        match handle.join() {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::other("the stage file's writeback thread panicked")),
         }
     }
 }
@@ -101,7 +122,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("stage");
         let mut file = File::create(&path).unwrap();
-        let mut writeback = Writeback::start(&path).expect("a thread");
+        let mut writeback = Writeback::new(&path);
         let chunk = vec![b'x'; 1024 * 1024];
         for _ in 0..9 {
             file.write_all(&chunk).unwrap();
@@ -115,8 +136,20 @@ mod tests {
     }
 
     #[test]
+    fn a_small_file_starts_no_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writeback = Writeback::new(&dir.path().join("stage"));
+        writeback.wrote(EVERY as usize - 1);
+        assert!(matches!(writeback.thread, Thread::NotYet));
+        assert_eq!(writeback.finish().unwrap(), 0);
+    }
+
+    #[test]
     fn a_stage_file_that_cannot_be_opened_again_has_no_writeback() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(Writeback::start(&dir.path().join("gone")).is_none());
+        let mut writeback = Writeback::new(&dir.path().join("gone"));
+        writeback.wrote(EVERY as usize);
+        assert!(matches!(writeback.thread, Thread::None));
+        assert_eq!(writeback.finish().unwrap(), 0);
     }
 }

@@ -30,6 +30,7 @@
 
 mod command;
 mod compare;
+mod sink;
 mod stage;
 mod writeback;
 

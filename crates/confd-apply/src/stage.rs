@@ -6,8 +6,8 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::compare::{same_bytes, AsWritten, Contents};
-use crate::writeback::Writeback;
+use crate::compare::{same_bytes, Contents};
+use crate::sink::{Sink, StageWriter};
 use crate::{
     render_check_cmd, run_command, ApplyError, Cancel, CommandError, Difference, Outcome, Request,
 };
@@ -49,13 +49,7 @@ pub struct Staged<'r> {
     req: &'r Request<'r>,
     target: Attributes,
     path: PathBuf,
-    file: File,
-    /// Bytes written so far.
-    written: u64,
-    /// The new contents against dest's, as they are written.
-    as_written: AsWritten,
-    /// Started once the contents are known to differ (not in noop mode).
-    writeback: Option<Writeback>,
+    writer: StageWriter,
     /// Renamed over dest: there is nothing left to remove.
     installed: bool,
 }
@@ -67,18 +61,8 @@ impl<'r> Staged<'r> {
         let dir = dest_dir(req.dest);
         let (path, file) = open_unique(&dir, &dest_base(req.dest))
             .map_err(|source| ApplyError::Stage { dir, source })?;
-        let mut staged = Staged {
-            req,
-            target,
-            path,
-            file,
-            written: 0,
-            as_written: AsWritten::open(req.dest),
-            writeback: None,
-            installed: false,
-        };
-        staged.start_writeback_if_differs();
-        Ok(staged)
+        let sink = Sink::new(file, &path, req.dest, req.options.noop);
+        Ok(Staged { req, target, path, writer: StageWriter::new(sink), installed: false })
     }
 
     /// The stage file's path.
@@ -90,35 +74,6 @@ impl<'r> Staged<'r> {
         self.write_all(contents).map_err(|source| self.write_error(source))
     }
 
-    /// Writes `buf` to the stage file (what `io::Write` does), compares it with dest and
-    /// counts it for the writeback.
-    fn write_stage(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.written += n as u64;
-        match &mut self.writeback {
-            Some(writeback) => writeback.wrote(n),
-            None => {
-                self.as_written.wrote(&buf[..n]);
-                self.start_writeback_if_differs();
-            }
-        }
-        Ok(n)
-    }
-
-    /// Starts writing the stage file to disk in the background once it is known that it will
-    /// be installed (unless its check fails): see [`crate::writeback`].
-    fn start_writeback_if_differs(&mut self) {
-        if self.as_written.differs() && !self.req.options.noop && self.writeback.is_none() {
-            self.writeback = Some(Writeback::new(&self.path));
-        }
-    }
-
-    /// Waits for the background writeback, then fsyncs the stage file.
-    fn sync(&mut self) -> Result<(), ApplyError> {
-        let background = self.writeback.take().map_or(Ok(0), Writeback::finish);
-        background.and_then(|_| self.file.sync_all()).map_err(|source| self.write_error(source))
-    }
-
     fn write_error(&self, source: std::io::Error) -> ApplyError {
         ApplyError::WriteStage { path: self.path.clone(), source }
     }
@@ -126,9 +81,11 @@ impl<'r> Staged<'r> {
     /// Compares, checks and swaps (steps 2 to 5 of the crate docs). The stage file is gone
     /// afterwards unless the request keeps stage files and dest was not replaced.
     pub fn apply(mut self) -> Result<Outcome, ApplyError> {
+        let contents = match self.writer.finish() {
+            Ok(sink) => sink.contents(),
+            Err(source) => return Err(self.write_error(source)),
+        };
         self.set_attributes()?;
-        let as_written = std::mem::replace(&mut self.as_written, AsWritten::Unknown);
-        let contents = as_written.conclude(self.written);
         let (differences, was) = differences(self.req.dest, &self.path, &self.target, contents)?;
         if differences.is_empty() {
             return Ok(Outcome::InSync);
@@ -137,7 +94,9 @@ impl<'r> Staged<'r> {
             let diff = unified_diff(self.req.dest, &self.path);
             return Ok(Outcome::WouldChange { differences, diff });
         }
-        self.sync()?;
+        if let Err(source) = self.writer.finish().and_then(Sink::sync) {
+            return Err(self.write_error(source));
+        }
         let check_output = self.check()?;
         let mut previous = match was {
             Some(attrs) => Some(Previous::keep(self.req.dest, attrs)?),
@@ -189,11 +148,13 @@ impl<'r> Staged<'r> {
 }
 
 impl std::io::Write for Staged<'_> {
+    /// Takes all of `buf` (the stage file's writer stops at a short write).
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.write_stage(buf).map_err(|e| {
+        self.writer.write_all(buf).map_err(|e| {
             let what = format!("cannot write stage file {}: {e}", self.path.display());
             std::io::Error::new(e.kind(), what)
-        })
+        })?;
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -203,7 +164,7 @@ impl std::io::Write for Staged<'_> {
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
-        drop(self.writeback.take()); // waits for the thread before the file goes
+        let _ = self.writer.finish(); // the threads end before the file goes
         if !self.installed && !self.req.options.keep_stage_file {
             let _ = fs::remove_file(&self.path);
         }

@@ -21,6 +21,9 @@ use crate::writeback::Writeback;
 /// What the thread is handed at a time: large, so that handing over costs little.
 const PIECE: usize = 1024 * 1024;
 
+/// A piece's buffer: a piece, and the 64 KiB write that may take it past [`PIECE`].
+const PIECE_ROOM: usize = PIECE + PIECE / 8;
+
 /// Pieces handed to the thread and not yet written.
 const IN_FLIGHT: usize = 2;
 
@@ -116,6 +119,9 @@ impl StageWriter {
         if let Some(sink) = self.sink.as_mut().filter(|sink| sink.written == 0) {
             return sink.write_all(buf);
         }
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(PIECE_ROOM);
+        }
         self.pending.extend_from_slice(buf);
         if self.pending.len() >= PIECE {
             self.hand_over()?;
@@ -137,7 +143,8 @@ impl StageWriter {
             self.pending.clear();
             return result;
         };
-        let spare = thread.spare.try_recv().unwrap_or_default();
+        // At most four buffers exist: this one, two waiting, one being written.
+        let spare = thread.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(PIECE_ROOM));
         let piece = std::mem::replace(&mut self.pending, spare);
         self.pending.clear();
         if thread.pieces.send(piece).is_ok() {

@@ -148,7 +148,7 @@ impl<'r> Staged<'r> {
 }
 
 impl std::io::Write for Staged<'_> {
-    /// Takes all of `buf` (the stage file's writer stops at a short write).
+    /// Takes all of `buf`, or fails: the stage file's writer never writes part of it.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.writer.write_all(buf).map_err(|e| {
             let what = format!("cannot write stage file {}: {e}", self.path.display());

@@ -200,6 +200,11 @@ impl StageWriter {
         self.join()?;
         self.sink.as_mut().ok_or_else(writer_failed)
     }
+
+    /// Ends the thread without writing what is pending: the render did not finish.
+    pub(crate) fn stop(&mut self) {
+        let _ = self.join();
+    }
 }
 
 fn writer_failed() -> io::Error {
@@ -208,7 +213,7 @@ fn writer_failed() -> io::Error {
 
 impl Drop for StageWriter {
     fn drop(&mut self) {
-        let _ = self.join(); // what is pending is not wanted: the render did not finish
+        self.stop();
     }
 }
 

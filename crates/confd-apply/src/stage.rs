@@ -164,7 +164,7 @@ impl std::io::Write for Staged<'_> {
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
-        let _ = self.writer.finish(); // the threads end before the file goes
+        self.writer.stop(); // the thread ends before the file goes
         if !self.installed && !self.req.options.keep_stage_file {
             let _ = fs::remove_file(&self.path);
         }
